@@ -1,0 +1,249 @@
+"""The one typed configuration: config.yaml, overridden by WUYE_* environment variables.
+
+Environment variables are read here and nowhere else. Every section is a frozen
+dataclass; `WUYE_<SECTION>_<KEY>` overrides `section.key` (for example
+`WUYE_WECHAT_API_BASE` → `wechat.api_base`). A value that does not fit its type
+stops start-up with a ConfigError naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo: bool = False
+    secret_key: str = "dev-only-change-me"
+    max_body_bytes: int = 65536
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    url: str = "memory://"
+
+
+@dataclass(frozen=True)
+class WechatConfig:
+    token: str = "wuye-demo-token"
+    appid: str = "wx0000000000demo"
+    secret: str = "demo-secret"
+    aes_key: str = ""
+    api_base: str = "https://api.weixin.qq.com"
+    timestamp_tolerance_seconds: int = 300
+    reply_budget_seconds: float = 4.0
+    dedupe_ttl_seconds: int = 600
+    http_timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    poll_seconds: float = 1.0
+    backoff_base_seconds: float = 2.0
+    backoff_max_seconds: float = 300.0
+    max_attempts: int = 8
+    batch_size: int = 20
+
+
+@dataclass(frozen=True)
+class ConversationConfig:
+    state_ttl_seconds: int = 86400
+
+
+@dataclass(frozen=True)
+class NluConfig:
+    model_dir: str = "var/models"
+    confidence_threshold: float = 0.45
+    margin_threshold: float = 0.10
+    faq_answer_threshold: float = 0.55
+    faq_suggest_threshold: float = 0.25
+    reload_check_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Facts the bot tells residents: the property's name and numbers."""
+
+    property_name: str = "翠湖花园"
+    hotline: str = "0571-88886666"
+    emergency_phone: str = "0571-88886110"
+    timezone: str = "Asia/Shanghai"
+    weekday_hours: str = "09:00-18:00"
+    weekend_hours: str = "09:00-17:30"
+
+
+@dataclass(frozen=True)
+class Config:
+    var_dir: str = "var"
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    wechat: WechatConfig = field(default_factory=WechatConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    conversation: ConversationConfig = field(default_factory=ConversationConfig)
+    nlu: NluConfig = field(default_factory=NluConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+
+    @property
+    def var_path(self) -> Path:
+        path = Path(self.var_dir)
+        return path if path.is_absolute() else ROOT / path
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.var_path / 'wuye.db'}"
+
+    def path(self, relative: str) -> Path:
+        """Resolve a configured path: absolute as is, relative to the project root."""
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else ROOT / candidate
+
+
+def _coerce(key: str, value: Any, kind: Any) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{key}: expected true/false, got {value!r}")
+    if kind in (int, float):
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+    if kind is str:
+        if value is None:
+            return ""
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{key}: expected text, got {type(value).__name__}")
+        return str(value)
+    return value
+
+
+def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{prefix}{sorted(unknown)[0]}: unknown setting")
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        kind = hints[f.name]
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(kind):
+            section = data[f.name] or {}
+            if not isinstance(section, Mapping):
+                raise ConfigError(f"{key}: expected a section")
+            values[f.name] = _build(kind, section, f"{key}.")
+        elif isinstance(kind, types.UnionType):
+            values[f.name] = data[f.name]
+        else:
+            values[f.name] = _coerce(key, data[f.name], kind)
+    return cls(**values)
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """Map WUYE_SECTION_KEY variables onto the nested settings tree."""
+    sections = {
+        f.name: typing.get_type_hints(Config)[f.name]
+        for f in dataclasses.fields(Config)
+        if dataclasses.is_dataclass(typing.get_type_hints(Config)[f.name])
+    }
+    tree: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith("WUYE_") or name == "WUYE_CONFIG":
+            continue
+        rest = name[len("WUYE_"):].lower()
+        if rest == "var_dir":
+            tree["var_dir"] = value
+            continue
+        section, _, key = rest.partition("_")
+        if section not in sections:
+            continue
+        fields = {f.name for f in dataclasses.fields(sections[section])}
+        if key not in fields:
+            raise ConfigError(f"{name}: unknown setting {section}.{key}")
+        tree.setdefault(section, {})[key] = value
+    return tree
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validate(config: Config) -> None:
+    aes = config.wechat.aes_key
+    if aes and len(aes) != 43:
+        raise ConfigError("wechat.aes_key: EncodingAESKey must be 43 characters")
+    if not config.wechat.token:
+        raise ConfigError("wechat.token: must not be empty")
+    if not config.wechat.api_base.startswith(("http://", "https://")):
+        raise ConfigError("wechat.api_base: must be an http(s) URL")
+    url = config.redis.url
+    if not url.startswith(("memory://", "redis://", "rediss://", "unix://")):
+        raise ConfigError("redis.url: expected memory:// or redis://host:port/db")
+    if config.database.url and "://" not in config.database.url:
+        raise ConfigError("database.url: expected a SQLAlchemy URL")
+    if not 1 <= config.server.port <= 65535:
+        raise ConfigError("server.port: must be between 1 and 65535")
+
+
+def load_config(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Load config.yaml (or WUYE_CONFIG), apply environment and explicit overrides."""
+    env = os.environ if env is None else env
+    chosen = Path(path or env.get("WUYE_CONFIG") or DEFAULT_CONFIG_PATH)
+    data: dict[str, Any] = {}
+    if chosen.exists():
+        try:
+            loaded = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{chosen}: not valid YAML ({exc})") from None
+        if not isinstance(loaded, Mapping):
+            raise ConfigError(f"{chosen}: expected a mapping at the top level")
+        data = dict(loaded)
+    elif path or env.get("WUYE_CONFIG"):
+        raise ConfigError(f"WUYE_CONFIG: file not found: {chosen}")
+    data = _merge(data, _env_overrides(env))
+    if overrides:
+        data = _merge(data, overrides)
+    config = _build(Config, data, "")
+    _validate(config)
+    return config

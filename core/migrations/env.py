@@ -1,0 +1,27 @@
+"""Alembic environment: runs migrations against the URL given by core.db.upgrade."""
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+import core.models  # noqa: F401  (registers every table on Base.metadata)
+from core.db import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()

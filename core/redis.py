@@ -1,0 +1,25 @@
+"""The one Redis accessor: a real server by URL, or an in-process twin for `memory://`."""
+
+from __future__ import annotations
+
+import threading
+
+import fakeredis
+import redis
+
+_memory_servers: dict[str, fakeredis.FakeServer] = {}
+_memory_lock = threading.Lock()
+
+
+def connect_redis(url: str) -> redis.Redis:
+    """Return a client with text responses.
+
+    `memory://NAME` shares one in-process server per NAME, so every client of the
+    single-process default sees the same keys, locks and pub/sub channels.
+    """
+    if url.startswith("memory://"):
+        name = url.removeprefix("memory://") or "default"
+        with _memory_lock:
+            server = _memory_servers.setdefault(name, fakeredis.FakeServer())
+        return fakeredis.FakeRedis(server=server, decode_responses=True)
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
