@@ -1,0 +1,298 @@
+"""A loopback HTTP server that speaks WeChat's API JSON: the one fake we allow.
+
+Tests point `wechat.api_base` at it to see what the bot sends and to make
+WeChat fail on purpose; demo mode runs it so the simulator can show the
+customer-service messages the bot sends later. It issues and checks access
+tokens the way WeChat does, so the real client code runs unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+TOKEN_TTL_SECONDS = 7200
+
+# WeChat's own messages for the errors the fake produces.
+ERRMSGS = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40003: "invalid openid",
+    40013: "invalid appid",
+    40037: "invalid template_id",
+    40125: "invalid appsecret",
+    41001: "access_token missing",
+    42001: "access_token expired",
+    43004: "require subscribe",
+    44002: "empty post data",
+    45009: "reach max api daily quota limit",
+    45015: "response out of time limit or subscription is canceled",
+    47001: "data format error",
+}
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One send WeChat accepted: which endpoint and the JSON body."""
+
+    seq: int
+    kind: str  # custom | template
+    body: dict[str, Any]
+    received_at: float = field(default_factory=time.time)
+
+    @property
+    def touser(self) -> str:
+        return str(self.body.get("touser", ""))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "kind": self.kind, "touser": self.touser,
+                "body": self.body, "received_at": self.received_at}
+
+
+@dataclass
+class _Failure:
+    errcode: int
+    http_status: int | None
+
+
+class FakeWechatApi:
+    """WeChat's API on 127.0.0.1 with a free port, in a daemon thread."""
+
+    def __init__(self, appid: str = "wx0000000000demo", secret: str = "demo-secret") -> None:
+        self.appid = appid
+        self.secret = secret
+        self.token_requests = 0
+        self.token_delay_seconds = 0.0  # widen races in tests of concurrent refresh
+        self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
+        self._stable: str | None = None
+        self._failures: list[_Failure] = []
+        self._messages: list[SentMessage] = []
+        self._cond = threading.Condition()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeWechatApi:
+        """Bind a free loopback port and serve in a daemon thread."""
+        if self._server is None:
+            self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="fake-wechat", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeWechatApi:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """What `wechat.api_base` should be set to."""
+        if self._server is None:
+            raise RuntimeError("FakeWechatApi is not started")
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    # --- what tests look at and steer ------------------------------------------------------
+
+    @property
+    def sent(self) -> list[dict[str, Any]]:
+        """Bodies of every accepted send, in order."""
+        with self._cond:
+            return [m.body for m in self._messages]
+
+    def sent_to(self, openid: str) -> list[dict[str, Any]]:
+        with self._cond:
+            return [m.body for m in self._messages if m.touser == openid]
+
+    def messages(self, touser: str | None = None, after: int = 0) -> list[SentMessage]:
+        """Accepted sends with seq > after, optionally for one openid (what the simulator polls)."""
+        with self._cond:
+            return [m for m in self._messages
+                    if m.seq > after and (touser is None or m.touser == touser)]
+
+    def wait_for_sent(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Block until at least `count` sends arrived; raise TimeoutError otherwise."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self._messages) >= count, timeout):
+                raise TimeoutError(f"expected {count} sends, got {len(self._messages)}")
+            return [m.body for m in self._messages]
+
+    def fail_next(self, count: int = 1, errcode: int = -1, http_status: int | None = None) -> None:
+        """Make the next `count` sends fail with a WeChat errcode, or with a bare HTTP status."""
+        with self._cond:
+            self._failures.extend(_Failure(errcode, http_status) for _ in range(count))
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every issued token, as when another party refreshed it."""
+        with self._cond:
+            self._tokens.clear()
+            self._stable = None
+
+    def expire_tokens(self) -> None:
+        """Make every issued token expired (errcode 42001 on use)."""
+        with self._cond:
+            self._tokens = dict.fromkeys(self._tokens, 0.0)
+
+    def reset(self) -> None:
+        with self._cond:
+            self._messages.clear()
+            self._failures.clear()
+            self.token_requests = 0
+
+    # --- the HTTP side ---------------------------------------------------------------------
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        routes = {
+            ("POST", "/cgi-bin/stable_token"): self._stable_token,
+            ("GET", "/cgi-bin/token"): self._token,
+            ("POST", "/cgi-bin/message/custom/send"): lambda r: self._send(r, "custom"),
+            ("POST", "/cgi-bin/message/template/send"): lambda r: self._send(r, "template"),
+            ("GET", "/fake/messages"): self._list_messages,
+        }
+        handler = routes.get((request.method, request.path))
+        if handler is None:
+            response = _json({"errcode": 404, "errmsg": "not found"}, status=404)
+        else:
+            response = handler(request)
+        return response(environ, start_response)
+
+    def _stable_token(self, request: Request) -> Response:
+        body = _body(request)
+        if body is None:
+            return _error(47001)
+        if error := self._check_credentials(body.get("grant_type"), body.get("appid"),
+                                            body.get("secret")):
+            return error
+        self._delay()
+        with self._cond:
+            self.token_requests += 1
+            current = self._stable
+            if body.get("force_refresh") or current is None or self._expired(current):
+                if current is not None:
+                    self._tokens.pop(current, None)
+                current = self._issue()
+                self._stable = current
+            remaining = max(int(self._tokens[current] - time.monotonic()), 0)
+        return _json({"access_token": current, "expires_in": remaining})
+
+    def _token(self, request: Request) -> Response:
+        args = request.args
+        if error := self._check_credentials(args.get("grant_type"), args.get("appid"),
+                                            args.get("secret")):
+            return error
+        self._delay()
+        with self._cond:
+            self.token_requests += 1
+            self._tokens.clear()  # a plain /token call revokes every earlier token
+            token = self._issue()
+        return _json({"access_token": token, "expires_in": TOKEN_TTL_SECONDS})
+
+    def _send(self, request: Request, kind: str) -> Response:
+        token = request.args.get("access_token", "")
+        with self._cond:
+            if not token:
+                return _error(41001)
+            if token not in self._tokens:
+                return _error(40001)
+            if self._expired(token):
+                return _error(42001)
+            if self._failures:
+                failure = self._failures.pop(0)
+                if failure.http_status:
+                    return Response("upstream error", status=failure.http_status)
+                return _error(failure.errcode)
+        body = _body(request)
+        if body is None:
+            return _error(47001)
+        if error := _check_send(body, kind):
+            return error
+        with self._cond:
+            message = SentMessage(len(self._messages) + 1, kind, body)
+            self._messages.append(message)
+            self._cond.notify_all()
+        answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
+        if kind == "template":
+            answer["msgid"] = 1000 + message.seq
+        return _json(answer)
+
+    def _list_messages(self, request: Request) -> Response:
+        try:
+            after = int(request.args.get("after", "0"))
+        except ValueError:
+            after = 0
+        found = self.messages(request.args.get("touser") or None, after)
+        return _json({"messages": [m.as_json() for m in found]})
+
+    def _check_credentials(
+        self, grant_type: object, appid: object, secret: object
+    ) -> Response | None:
+        if grant_type != "client_credential":
+            return _error(40002)
+        if appid != self.appid:
+            return _error(40013)
+        if secret != self.secret:
+            return _error(40125)
+        return None
+
+    def _issue(self) -> str:
+        token = secrets.token_urlsafe(48)
+        self._tokens[token] = time.monotonic() + TOKEN_TTL_SECONDS
+        return token
+
+    def _expired(self, token: str) -> bool:
+        return self._tokens.get(token, 0.0) <= time.monotonic()
+
+    def _delay(self) -> None:
+        if self.token_delay_seconds:
+            time.sleep(self.token_delay_seconds)
+
+
+def _check_send(body: dict[str, Any], kind: str) -> Response | None:
+    """The field checks WeChat makes before accepting a send."""
+    if not isinstance(body.get("touser"), str) or not body["touser"]:
+        return _error(40003)
+    if kind == "custom" and body.get("msgtype") not in {"text", "news", "image", "voice",
+                                                        "mpnews", "msgmenu", "miniprogrampage"}:
+        return _error(47001)
+    if kind == "template" and not body.get("template_id"):
+        return _error(40037)
+    return None
+
+
+def _body(request: Request) -> dict[str, Any] | None:
+    try:
+        data = json.loads(request.get_data(as_text=False) or b"null")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _error(errcode: int) -> Response:
+    return _json({"errcode": errcode, "errmsg": ERRMSGS.get(errcode, "error")})
+
+
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status=status,
+                    content_type="application/json; charset=utf-8")

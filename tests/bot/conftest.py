@@ -1,0 +1,31 @@
+"""Fixtures for the WeChat edge: the loopback fake WeChat API and configs pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.fake_wechat import FakeWechatApi
+from core.config import Config
+from tests.conftest import make_config
+
+
+@pytest.fixture()
+def fake_wechat() -> Iterator[FakeWechatApi]:
+    """WeChat's API on a loopback port; every send the code under test makes lands here."""
+    with FakeWechatApi() as fake:
+        yield fake
+
+
+@pytest.fixture()
+def wechat_config(tmp_path: Path, fake_wechat: FakeWechatApi, redis_url: str) -> Config:
+    """A config whose WeChat URLs all lead to the fake, with backoffs short enough to test."""
+    return make_config(
+        tmp_path,
+        wechat={"api_base": fake_wechat.base_url, "http_timeout_seconds": 5},
+        redis={"url": redis_url},
+        outbox={"poll_seconds": 0.05, "backoff_base_seconds": 0.01,
+                "backoff_max_seconds": 0.04, "max_attempts": 3},
+    )
