@@ -1,0 +1,35 @@
+"""What handlers need from the outside world, passed in explicitly (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import Config
+from handlers.texts import Texts, load_table
+
+
+@dataclass
+class HandlerDeps:
+    """Built once by the composition root; later areas add their repositories here."""
+
+    config: Config
+    sessions: sessionmaker[Session]
+    faqs: Any  # knowledge_base.repository.FaqRepository
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def texts(self) -> Texts:
+        service = self.config.service
+        return Texts(
+            load_table(),
+            {
+                "property_name": service.property_name,
+                "hotline": service.hotline,
+                "emergency_phone": service.emergency_phone,
+                "weekday_hours": service.weekday_hours,
+                "weekend_hours": service.weekend_hours,
+            },
+        )

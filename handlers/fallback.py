@@ -1,0 +1,54 @@
+"""When the bot cannot help: clarify once, then store the message for a person, honestly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from handlers.base import BaseAction
+
+
+class FallbackAction(BaseAction):
+    """First miss: ask to rephrase. Second miss in a row: hand over to an agent."""
+
+    action_name = "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        misses = int(tracker.get_slot("fallback_count") or 0) + 1
+        if misses == 1:
+            self.say(dispatcher, "clarify")
+            return [SlotSet("fallback_count", misses), SlotSet("flag_for_agent", True)]
+        self.say(dispatcher, "fallback_stored")
+        return [
+            SlotSet("fallback_count", 0),
+            SlotSet("flag_for_agent", True),
+            SlotSet("handover", "fallback"),
+        ]
+
+
+class NotAvailableAction(BaseAction):
+    """For intents whose flow is not built yet: say so and take a message, never fake success."""
+
+    action_name = "action_not_available"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message or {}).get("intent", {}).get("name", "")
+        feature = self.deps.texts.raw("feature_names").get(intent, "该")
+        self.say(dispatcher, "not_available", feature=feature)
+        return [SlotSet("flag_for_agent", True)]
+
+
+class EmergencyFallbackAction(BaseAction):
+    """Emergency before the ticket flow exists: give the number and queue for a person."""
+
+    action_name = "action_emergency_basic"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        self.say(dispatcher, "emergency_fallback")
+        return [SlotSet("flag_for_agent", True), SlotSet("handover", "emergency")]

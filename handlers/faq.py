@@ -1,0 +1,54 @@
+"""Answer from the knowledge base; when unsure, offer the top questions as a numbered menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from handlers.base import BaseAction, decision_of
+
+MENU_SIZE = 3
+
+
+class FaqAction(BaseAction):
+    action_name = "action_faq"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        chosen = tracker.get_slot("faq_choice")
+        decision = decision_of(tracker)
+        faq_id = chosen or (decision.faq_id if decision else None)
+        if faq_id and self.answer(dispatcher, faq_id):
+            return [SlotSet("faq_choice", None), SlotSet("faq_menu", None),
+                    SlotSet("fallback_count", 0)]
+        nlu = self.deps.config.nlu
+        candidates = [c for c in (decision.candidates if decision else [])
+                      if c.score >= nlu.faq_suggest_threshold][:MENU_SIZE]
+        if candidates:
+            return self.offer_menu(dispatcher, [c.faq_id for c in candidates])
+        return [SlotSet("faq_choice", None), FollowupAction("action_fallback")]
+
+    def answer(self, dispatcher: CollectingDispatcher, faq_id: str) -> bool:
+        entry = self.deps.faqs.get(faq_id)
+        if entry is None or not entry.enabled:
+            return False
+        dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
+        return True
+
+    def offer_menu(self, dispatcher: CollectingDispatcher,
+                   faq_ids: list[str]) -> list[dict[str, Any]]:
+        texts = self.deps.texts
+        lines = [texts("faq_menu_intro")]
+        offered: list[str] = []
+        for faq_id in faq_ids:
+            entry = self.deps.faqs.get(faq_id)
+            if entry is None or not entry.enabled:
+                continue
+            offered.append(faq_id)
+            lines.append(texts("faq_menu_item", number=len(offered), question=entry.question))
+        lines.append(texts("faq_menu_outro"))
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("faq_choice", None), SlotSet("faq_menu", offered)]

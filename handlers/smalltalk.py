@@ -1,0 +1,38 @@
+"""Greetings, goodbyes and polite refusals: short answers in the service language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from handlers.base import BaseAction
+
+
+class GreetAction(BaseAction):
+    action_name = "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        self.say(dispatcher, "greet")
+        return [SlotSet("fallback_count", 0)]
+
+
+class GoodbyeAction(BaseAction):
+    action_name = "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        self.say(dispatcher, "goodbye")
+        return [SlotSet("fallback_count", 0)]
+
+
+class OutOfScopeAction(BaseAction):
+    action_name = "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        self.say(dispatcher, "out_of_scope")
+        return []

@@ -1,0 +1,43 @@
+"""Chinese user-facing texts, kept in data files and looked up by name.
+
+Each area owns one YAML file listed in TEXT_FILES; names must be unique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEXT_DIR = Path(__file__).resolve().parent
+TEXT_FILES = ("base.yaml", "tickets.yaml", "handoff.yaml")
+
+
+class Texts:
+    """Named templates with defaults (property name, phones) filled in."""
+
+    def __init__(self, table: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+        self.table = table
+        self.defaults = dict(defaults)
+
+    def raw(self, name: str) -> Any:
+        return self.table[name]
+
+    def __call__(self, name: str, **values: Any) -> str:
+        template = self.table[name]
+        return str(template).format(**{**self.defaults, **values})
+
+
+@cache
+def load_table() -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for filename in TEXT_FILES:
+        data = yaml.safe_load((TEXT_DIR / filename).read_text(encoding="utf-8")) or {}
+        duplicate = set(table) & set(data)
+        if duplicate:
+            raise ValueError(f"text {sorted(duplicate)[0]!r} defined twice ({filename})")
+        table.update(data)
+    return table
