@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 TOKEN_TTL_SECONDS = 7200
@@ -37,6 +37,13 @@ ERRMSGS = {
     45015: "response out of time limit or subscription is canceled",
     47001: "data format error",
 }
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: URLs carry access tokens, and the demo would log every poll."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,9 @@ class FakeWechatApi:
     def start(self) -> FakeWechatApi:
         """Bind a free loopback port and serve in a daemon thread."""
         if self._server is None:
-            self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+            self._server = make_server(
+                "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
+            )
             self._thread = threading.Thread(
                 target=self._server.serve_forever, name="fake-wechat", daemon=True
             )

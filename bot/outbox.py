@@ -1,0 +1,231 @@
+"""The durable outbox: WeChat API sends stored with the message, retried until sent or given up.
+
+A reply that cannot go back passively (late answers, agent replies, ticket
+notices) is written as an OutboxItem in the same transaction as its Message,
+so a crash never loses it. Workers claim due items (PostgreSQL: FOR UPDATE
+SKIP LOCKED; SQLite: a conditional UPDATE), push a lease forward so no other
+worker sends the same item, and record the outcome. A failed item flags its
+message for a person.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.wechat_api import WechatApi, WechatApiError
+from core.config import OutboxConfig
+from core.db import utcnow
+from core.models import Message, OutboxItem
+
+log = logging.getLogger(__name__)
+
+KINDS = ("custom", "template")
+
+
+class Outbox:
+    """Enqueue sends inside the caller's transaction; deliver them from a worker."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        api: WechatApi,
+        config: OutboxConfig,
+        on_change: Callable[[OutboxItem], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.api = api
+        self.config = config
+        self.on_change = on_change
+        # Longer than the slowest send: token refresh, send, refresh again, send again.
+        self.lease = timedelta(seconds=api.timeout * 6 + 30)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def enqueue(
+        self,
+        session: Session,
+        openid: str,
+        kind: str,
+        payload: dict[str, Any],
+        message_id: int | None = None,
+    ) -> OutboxItem:
+        """Add a send to the caller's session; it is delivered once the caller commits."""
+        if kind not in KINDS:
+            raise ValueError(f"outbox kind must be one of {KINDS}, got {kind!r}")
+        item = OutboxItem(openid=openid, kind=kind, payload=payload, message_id=message_id,
+                          status="pending", attempts=0, next_attempt_at=utcnow())
+        session.add(item)
+        event.listen(session, "after_commit", self._wake_after_commit, once=True)
+        return item
+
+    def wake(self) -> None:
+        """Poll now instead of at the next tick (called after an enqueue commits)."""
+        self._wake.set()
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Send every due item this worker can claim; return how many were attempted."""
+        now = now or utcnow()
+        ids = self._claim(now)
+        for item_id in ids:
+            self._deliver(item_id, now)
+        return len(ids)
+
+    def start_background(self) -> None:
+        """Deliver from a daemon thread in this process (single-process and demo mode)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=run_worker, args=(self, self._stop), name="outbox", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def wait_for_wake(self, timeout: float) -> None:
+        """Sleep until the next poll is due or someone calls wake()."""
+        self._wake.wait(timeout)
+        self._wake.clear()
+
+    # --- claiming ----------------------------------------------------------------------------
+
+    def _claim(self, now: datetime) -> list[int]:
+        """Take due items away from other workers by moving their next attempt past a lease."""
+        with self.sessions() as session, session.begin():
+            due = (
+                select(OutboxItem.id)
+                .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now)
+                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+                .limit(self.config.batch_size)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            candidates = list(session.scalars(due))
+            claimed = [item_id for item_id in candidates if self._take(session, item_id, now)]
+        return claimed
+
+    def _take(self, session: Session, item_id: int, now: datetime) -> bool:
+        """Conditional UPDATE: only one worker sees its row change (SQLite's claim)."""
+        result = session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item_id, OutboxItem.status == "pending",
+                   OutboxItem.next_attempt_at <= now)
+            .values(next_attempt_at=now + self.lease, attempts=OutboxItem.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    # --- delivering --------------------------------------------------------------------------
+
+    def _deliver(self, item_id: int, now: datetime) -> None:
+        with self.sessions() as session:
+            item = session.get(OutboxItem, item_id)
+            if item is None:
+                return
+            kind, payload, openid = item.kind, item.payload, item.openid
+        try:
+            self._send(kind, payload)
+        except WechatApiError as exc:
+            self._record_failure(item_id, now, exc.errmsg, exc.errcode, exc.retryable)
+        except Exception as exc:  # a bug must not stop the worker; the item is retried
+            log.exception("outbox item %s to %s: unexpected error", item_id, openid)
+            self._record_failure(item_id, now, f"{type(exc).__name__}", None, True)
+        else:
+            self._record_success(item_id)
+
+    def _send(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "template":
+            self.api.send_template(payload)
+        else:
+            self.api.send_custom(payload)
+
+    def _record_success(self, item_id: int) -> None:
+        def apply(item: OutboxItem, message: Message | None) -> None:
+            item.status = "sent"
+            item.sent_at = utcnow()
+            item.last_error = None
+            if message is not None:
+                message.status = "sent"
+                message.delivery = item.kind
+            log.info("outbox item %s to %s sent (attempt %s)", item.id, item.openid,
+                     item.attempts)
+
+        self._update(item_id, apply)
+
+    def _record_failure(
+        self, item_id: int, now: datetime, errmsg: str, errcode: int | None, retryable: bool
+    ) -> None:
+        error = f"{errcode} {errmsg}" if errcode is not None else errmsg
+
+        def apply(item: OutboxItem, message: Message | None) -> None:
+            item.last_error = error
+            if retryable and item.attempts < self.config.max_attempts:
+                item.next_attempt_at = now + self.backoff(item.attempts)
+                log.warning("outbox item %s to %s failed (attempt %s: %s); retry at %s",
+                            item.id, item.openid, item.attempts, error, item.next_attempt_at)
+                return
+            item.status = "failed"
+            if message is not None:
+                message.status = "failed"
+                message.error = error
+                message.needs_agent = True
+            log.error("outbox item %s to %s given up after %s attempts: %s",
+                      item.id, item.openid, item.attempts, error)
+
+        self._update(item_id, apply)
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential: base, 2×base, 4×base … capped at backoff_max_seconds."""
+        seconds = self.config.backoff_base_seconds * 2 ** max(attempts - 1, 0)
+        return timedelta(seconds=min(seconds, self.config.backoff_max_seconds))
+
+    def _update(self, item_id: int, apply: Callable[[OutboxItem, Message | None], None]) -> None:
+        """Change an item and its message in one transaction, then tell on_change."""
+        with self.sessions() as session:
+            with session.begin():
+                item = session.get(OutboxItem, item_id)
+                if item is None:
+                    return
+                message = session.get(Message, item.message_id) if item.message_id else None
+                apply(item, message)
+                session.flush()
+                session.expunge(item)  # keep its loaded state for on_change after commit
+            self._notify(item)
+
+    def _notify(self, item: OutboxItem) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(item)
+        except Exception:  # a listener's bug must not undo a recorded send
+            log.exception("outbox on_change failed for item %s", item.id)
+
+    def _wake_after_commit(self, _session: Session) -> None:
+        self._wake.set()
+
+
+def run_worker(outbox: Outbox, stop_event: threading.Event) -> None:
+    """Deliver until `stop_event` is set: the loop of `wuye worker` and of the background thread."""
+    log.info("outbox worker started (poll every %ss)", outbox.config.poll_seconds)
+    while not stop_event.is_set():
+        try:
+            attempted = outbox.run_once()
+        except Exception:  # the database may be briefly away; keep polling
+            log.exception("outbox poll failed")
+            attempted = 0
+        if attempted < outbox.config.batch_size:
+            outbox.wait_for_wake(outbox.config.poll_seconds)
+    log.info("outbox worker stopped")
