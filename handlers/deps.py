@@ -18,6 +18,9 @@ class HandlerDeps:
     config: Config
     sessions: sessionmaker[Session]
     faqs: Any  # knowledge_base.repository.FaqRepository
+    # Sends WeChat notifications to residents (implemented at the edge, in bot/notify.py):
+    # notifier.notify(openid: str, text: str, template: str | None, data: dict | None) -> None
+    notifier: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -101,3 +101,62 @@ def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
     for name, values in sections.items():
         overrides[name] = values
     return load_config(env={}, overrides=overrides)
+
+
+# -- the whole app, on real Redis and a real database, WeChat faked on loopback ----------
+
+@pytest.fixture()
+def fake_wechat() -> Iterator[Any]:
+    """WeChat's API on a loopback port; every send the code under test makes lands here."""
+    from bot.fake_wechat import FakeWechatApi
+
+    with FakeWechatApi() as fake:
+        yield fake
+
+
+@pytest.fixture()
+def app_config(tmp_path: Path, db_url: str, redis_client: redis_lib.Redis, redis_url: str,
+               model_dir: Path, fake_wechat: Any) -> Config:
+    """Settings for an app under test; tests needing others build their own with make_config."""
+    return make_config(
+        tmp_path,
+        database={"url": db_url},
+        redis={"url": redis_url},
+        nlu={"model_dir": str(model_dir)},
+        wechat={"api_base": fake_wechat.base_url},
+        outbox={"poll_seconds": 0.05, "backoff_base_seconds": 0.01,
+                "backoff_max_seconds": 0.05, "max_attempts": 4},
+    )
+
+
+@pytest.fixture()
+def services(app_config: Config) -> Iterator[Any]:
+    from wuye.services import build_services
+
+    built = build_services(app_config, migrate=False)
+    yield built
+    built.close()
+
+
+@pytest.fixture()
+def app(services: Any) -> Any:
+    from wuye.app import create_app
+
+    flask_app = create_app(services.config, services=services, background=False)
+    flask_app.testing = True
+    return flask_app
+
+
+@pytest.fixture()
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture()
+def pusher(app: Any, services: Any) -> Any:
+    """WeChat's server pushing signed XML into /wechat (through the Flask test client)."""
+    from bot.push import WechatPusher
+
+    wechat = services.config.wechat
+    return WechatPusher("", wechat.token, wechat.appid, wechat.aes_key,
+                        session=app.test_client())

@@ -1,0 +1,66 @@
+"""The app factory: nothing happens at import; create_app(config) builds everything."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+
+from flask import Flask, jsonify
+
+from bot import simulator, webhook
+from bot.fake_wechat import FakeWechatApi
+from core.config import Config, load_config
+from wuye.services import Services, build_services
+
+log = logging.getLogger(__name__)
+
+
+def with_demo_wechat(config: Config) -> tuple[Config, FakeWechatApi]:
+    """Demo mode: start the loopback fake WeChat API and point every WeChat URL at it."""
+    fake = FakeWechatApi(appid=config.wechat.appid, secret=config.wechat.secret).start()
+    wechat = dataclasses.replace(config.wechat, api_base=fake.base_url)
+    return dataclasses.replace(config, wechat=wechat), fake
+
+
+def create_app(config: Config | None = None, services: Services | None = None,
+               background: bool = True) -> Flask:
+    """Build the Flask app with its services; `background` starts the outbox sender."""
+    config = config or load_config()
+    fake = None
+    if services is None:
+        if config.server.demo and config.wechat.api_base.startswith("https://api.weixin"):
+            config, fake = with_demo_wechat(config)
+        services = build_services(config, fake_wechat=fake)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=config.server.secret_key,
+                      MAX_CONTENT_LENGTH=config.server.max_body_bytes)
+    app.extensions["wuye"] = services
+    app.register_blueprint(webhook.bp)
+    if config.server.demo:
+        app.register_blueprint(simulator.bp)
+
+    @app.get("/healthz")
+    def health():  # type: ignore[no-untyped-def]
+        return jsonify(status="ok")
+
+    if background:
+        services.outbox.start_background()
+        _start_reloader(services)
+    return app
+
+
+def _start_reloader(services: Services) -> None:
+    """Pick up a newer NLU model (and FAQ edits) without a restart."""
+    stop = threading.Event()
+    services.extras["reloader_stop"] = stop
+    interval = services.config.nlu.reload_check_seconds
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                services.understander.reload_if_newer()
+            except Exception:
+                log.exception("NLU reload failed; keeping the current model")
+
+    threading.Thread(target=loop, name="nlu-reloader", daemon=True).start()

@@ -1,0 +1,87 @@
+"""The composition root's parts list: every long-lived object, built once from config."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.engine import Engine
+from bot.fake_wechat import FakeWechatApi
+from bot.gateway import Gateway
+from bot.handover import Handover
+from bot.messages import MessageLog
+from bot.notify import Notifier
+from bot.outbox import Outbox
+from bot.state import StateStore
+from bot.wechat_api import WechatApi
+from core.config import Config
+from core.db import make_engine, make_session_factory, upgrade
+from core.redis import connect_redis
+from handlers.deps import HandlerDeps
+from handlers.registry import Registry, build_actions
+from knowledge_base.repository import FaqRepository
+from wuye.understanding import build_understander
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    config: Config
+    db: DbEngine
+    sessions: sessionmaker[Session]
+    redis: redis.Redis
+    understander: Any
+    faqs: FaqRepository
+    messages: MessageLog
+    states: StateStore
+    handover: Handover
+    wechat_api: WechatApi
+    outbox: Outbox
+    notifier: Notifier
+    deps: HandlerDeps
+    registry: Registry
+    engine: Engine
+    gateway: Gateway
+    fake_wechat: FakeWechatApi | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.outbox.stop()
+        self.gateway.close()
+        if self.fake_wechat is not None:
+            self.fake_wechat.stop()
+        self.db.dispose()
+
+
+def build_services(config: Config, migrate: bool = True,
+                   fake_wechat: FakeWechatApi | None = None) -> Services:
+    """Connect storage, load the NLU and knowledge base, wire handlers and the engine."""
+    if migrate:
+        upgrade(config.database_url)
+    db = make_engine(config.database_url)
+    sessions = make_session_factory(db)
+    redis_client = connect_redis(config.redis.url)
+    understander = build_understander(config, sessions)
+    faqs = FaqRepository(sessions)
+    messages = MessageLog(sessions)
+    states = StateStore(redis_client, sessions, config.conversation.state_ttl_seconds)
+    handover = Handover(redis_client)
+    wechat_api = WechatApi(config.wechat, redis_client)
+    outbox = Outbox(sessions, wechat_api, config.outbox)
+    notifier = Notifier(sessions, messages, outbox)
+    deps = HandlerDeps(config=config, sessions=sessions, faqs=faqs, notifier=notifier)
+    registry = Registry(build_actions(deps))
+    engine = Engine(config, states, messages, understander, registry, deps.texts, handover)
+    gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox)
+    return Services(
+        config=config, db=db, sessions=sessions, redis=redis_client, understander=understander,
+        faqs=faqs, messages=messages, states=states, handover=handover, wechat_api=wechat_api,
+        outbox=outbox, notifier=notifier, deps=deps, registry=registry, engine=engine,
+        gateway=gateway, fake_wechat=fake_wechat,
+    )
