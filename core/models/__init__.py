@@ -5,5 +5,17 @@ Each area owns one module; add its import line below.
 
 from core.models.chat import Conversation, Message, OutboxItem, Resident
 from core.models.knowledge_base import FaqEntry
+from core.models.tickets import Bill, Household, RoomBinding, Ticket, TicketEvent
 
-__all__ = ["Conversation", "FaqEntry", "Message", "OutboxItem", "Resident"]
+__all__ = [
+    "Bill",
+    "Conversation",
+    "FaqEntry",
+    "Household",
+    "Message",
+    "OutboxItem",
+    "Resident",
+    "RoomBinding",
+    "Ticket",
+    "TicketEvent",
+]
