@@ -3,6 +3,7 @@
 Each area owns one module; add its import line below.
 """
 
+import core.models.console  # noqa: F401  (agent console tables)
 from core.models.chat import Conversation, Message, OutboxItem, Resident
 from core.models.knowledge_base import FaqEntry
 from core.models.tickets import Bill, Household, RoomBinding, Ticket, TicketEvent
