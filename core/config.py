@@ -96,6 +96,30 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
+class HandoffConfig:
+    """When and how conversations move to a person (issue 5)."""
+
+    # ISO time (e.g. 2026-11-21T22:00:00+08:00) that freezes the service clock; tests/demos only.
+    clock: str = ""
+    # Public holidays, comma-separated YYYY-MM-DD: weekend hours apply.
+    holidays: str = ""
+    customer_service_window_hours: int = 48
+    anger_exclamations: int = 3
+    repeated_complaints: int = 2
+    rating_ttl_hours: int = 24
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """The agent console: sign-in throttling, session length, live stream."""
+
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    session_hours: int = 12
+    sse_heartbeat_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
 class Config:
     var_dir: str = "var"
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -106,6 +130,8 @@ class Config:
     conversation: ConversationConfig = field(default_factory=ConversationConfig)
     nlu: NluConfig = field(default_factory=NluConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     @property
     def var_path(self) -> Path:
