@@ -1,8 +1,10 @@
-"""Fixtures for the WeChat edge: the loopback fake WeChat API and configs pointing at it."""
+"""Fixtures for the WeChat edge: configs pointing at the loopback fake WeChat API.
+
+`fake_wechat` itself lives in tests/conftest.py, shared with the app fixtures.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,13 +12,6 @@ import pytest
 from bot.fake_wechat import FakeWechatApi
 from core.config import Config
 from tests.conftest import make_config
-
-
-@pytest.fixture()
-def fake_wechat() -> Iterator[FakeWechatApi]:
-    """WeChat's API on a loopback port; every send the code under test makes lands here."""
-    with FakeWechatApi() as fake:
-        yield fake
 
 
 @pytest.fixture()
