@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import redis
@@ -31,6 +32,8 @@ TOKEN_EXPIRY_MARGIN_SECONDS = 300
 ERRCODE_TRANSPORT = -1001
 ERRCODE_BAD_RESPONSE = -1002
 ERRCODE_LOCK_BUSY = -1003
+# requests puts the URL, token and all, into its messages; errors end up in logs and the DB.
+_TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s'\"]+")
 
 
 class WechatApiError(Exception):
@@ -153,7 +156,8 @@ class WechatApi:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
-            raise WechatApiError(ERRCODE_TRANSPORT, f"{type(exc).__name__}: {exc}") from None
+            detail = _TOKEN_IN_URL.sub(r"\1***", f"{type(exc).__name__}: {exc}")
+            raise WechatApiError(ERRCODE_TRANSPORT, detail) from None
         if response.status_code >= 400:
             raise WechatApiError(
                 ERRCODE_TRANSPORT,

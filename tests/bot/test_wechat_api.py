@@ -133,15 +133,18 @@ def test_errors_say_whether_a_retry_may_help(
     assert fake_wechat.sent == []
 
 
-def test_unreachable_wechat_is_a_retryable_error(
+def test_unreachable_wechat_is_retryable_and_the_error_hides_the_token(
     tmp_path: Path, redis_client: redis_lib.Redis, redis_url: str,
 ) -> None:
     with FakeWechatApi() as fake:
-        base = fake.base_url
-    config = make_config(tmp_path, wechat={"api_base": base, "http_timeout_seconds": 1})
+        config = make_config(tmp_path, wechat={"api_base": fake.base_url,
+                                               "http_timeout_seconds": 1})
+        api = _api(config, redis_url)
+        token = api.access_token()
     with pytest.raises(WechatApiError) as caught:
-        _api(config, redis_url).send_custom(custom_text("o-1", "a"))
+        api.send_custom(custom_text("o-1", "a"))
     assert caught.value.retryable
+    assert "access_token=***" in caught.value.errmsg and token not in str(caught.value)
 
 
 def test_wrong_secret_is_not_retryable(
