@@ -17,6 +17,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import policy
 from bot.handover import Handover
 from bot.inbound import Inbound
 from bot.messages import MessageLog
@@ -113,7 +114,10 @@ class Engine:
         if state.owner != "bot" and decision.intent != "emergency" and message_id is not None:
             self.handover.forward(state, message_id)
             return []
-        action = self.pick_action(text, decision, state)
+        # Anger, staying unsure after a clarification, or answering the rating question.
+        triggered = policy.trigger(self.config, self.handover, text, decision, state)
+        action = self.registry.get(triggered) if triggered else \
+            self.pick_action(text, decision, state)
         latest = {
             "text": text,
             "intent": {"name": decision.intent, "confidence": decision.confidence},

@@ -1,32 +1,202 @@
-"""Moving a conversation between the bot and people; the console builds on this."""
+"""Moving a conversation between the bot and people, and telling every console about it.
+
+Ownership lives on the conversation row (durable) and its Redis working copy;
+every change here goes through StateStore.save/close, which write both, so the
+webhook process sees it on its next load. Each request for a person is also a
+HandoverRecord row: queued, taken, first answered, ended — the KPIs' source.
+Events go to one Redis pub/sub channel that every console stream subscribes to.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.state import ConversationState
+from bot.state import ConversationState, StateStore
+from core.config import Config
+from core.db import transaction, utcnow
+from core.models import OutboxItem
+from core.models.console import ConversationRating, HandoverRecord
+from handlers.human import ServiceHours
 
 EVENTS_CHANNEL = "wuye:console:events"
+OPEN_STATUSES = ("waiting", "agent")
+
+
+class HandoverError(Exception):
+    """An ownership change that is not allowed now; `code` names why (shown in the console)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class Handover:
-    """Queues conversations for an agent and announces it to every console process."""
+    """Queues conversations for agents, moves ownership, and announces every change."""
 
-    def __init__(self, redis_client: redis.Redis) -> None:
+    def __init__(self, redis_client: redis.Redis, sessions: sessionmaker[Session] | None = None,
+                 config: Config | None = None) -> None:
         self.redis = redis_client
+        self.sessions = sessions
+        self.config = config or Config()
 
+    def bind(self, sessions: sessionmaker[Session], config: Config) -> None:
+        """Give a Handover built with Redis only its database and settings."""
+        self.sessions = sessions
+        self.config = config
+
+    @property
+    def states(self) -> StateStore:
+        if self.sessions is None:
+            raise RuntimeError("Handover needs sessions: call bind(sessions, config)")
+        return StateStore(self.redis, self.sessions, self.config.conversation.state_ttl_seconds)
+
+    # -- from the engine ------------------------------------------------------------
     def request(self, state: ConversationState, reason: str, message_id: int | None) -> None:
+        """Queue for a person (once) and alert the consoles; emergencies always alert."""
         if state.owner == "bot":
             state.owner = "waiting"
+            self._record_request(state, reason, message_id)
         self.publish({"type": "handover", "openid": state.openid, "reason": reason,
-                      "message_id": message_id})
+                      "emergency": reason == "emergency", "message_id": message_id})
 
     def forward(self, state: ConversationState, message_id: int) -> None:
         """A message for the person who owns the conversation: the bot stays silent."""
-        self.publish({"type": "message", "openid": state.openid, "message_id": message_id})
+        self.publish({"type": "message", "openid": state.openid, "message_id": message_id,
+                      "owner": state.owner, "agent_id": state.agent_id})
 
     def publish(self, event: dict[str, Any]) -> None:
         self.redis.publish(EVENTS_CHANNEL, json.dumps(event, ensure_ascii=False))
+
+    def _record_request(self, state: ConversationState, reason: str,
+                        message_id: int | None) -> None:
+        if self.sessions is None:
+            return
+        off_hours = not ServiceHours(self.config).is_open()
+        with transaction(self.sessions) as session:
+            session.add(HandoverRecord(openid=state.openid, conversation_id=state.conversation_id,
+                                       reason=reason[:32], message_id=message_id,
+                                       off_hours=off_hours, requested_at=utcnow()))
+
+    # -- from the console ----------------------------------------------------------
+    def take_over(self, openid: str, agent_id: int) -> ConversationState:
+        state = self.states.load(openid)
+        if state.owner == "agent" and state.agent_id != agent_id:
+            raise HandoverError("owned_by_other")
+        state.owner, state.agent_id = "agent", agent_id
+        self.states.save(state)
+        with transaction(self._sessions) as session:
+            record = self._open_record(session, openid) or self._new_record(session, state)
+            record.status, record.agent_id = "agent", agent_id
+            record.conversation_id = state.conversation_id
+            record.taken_at = record.taken_at or utcnow()
+        self.publish({"type": "taken", "openid": openid, "agent_id": agent_id})
+        return state
+
+    def hand_back(self, openid: str, agent_id: int) -> None:
+        """The bot answers again, in the same conversation."""
+        state = self._owned(openid, agent_id)
+        state.owner, state.agent_id = "bot", None
+        for slot in ("fallback_count", "unsure_streak", "complaint_count"):
+            state.slots.pop(slot, None)
+        self.states.save(state)
+        self._end(openid, "handed_back")
+        self.publish({"type": "handed_back", "openid": openid, "agent_id": agent_id})
+
+    def close(self, openid: str, agent_id: int) -> int:
+        """End the conversation and ask for a rating; returns the rating row's id."""
+        state = self._owned(openid, agent_id, allow_waiting=True)
+        record_id = self._end(openid, "closed")
+        self.states.close(openid)
+        with transaction(self._sessions) as session:
+            rating = ConversationRating(openid=openid, conversation_id=state.conversation_id,
+                                        handover_id=record_id, agent_id=agent_id,
+                                        asked_at=utcnow())
+            session.add(rating)
+            session.flush()
+            rating_id = rating.id
+        ttl = timedelta(hours=self.config.handoff.rating_ttl_hours)
+        self.redis.set(self.rating_key(openid), rating_id, ex=ttl)
+        self.publish({"type": "closed", "openid": openid, "agent_id": agent_id})
+        return rating_id
+
+    def transfer(self, openid: str, agent_id: int, to_agent_id: int) -> None:
+        state = self._owned(openid, agent_id)
+        state.agent_id = to_agent_id
+        self.states.save(state)
+        with transaction(self._sessions) as session:
+            record = self._open_record(session, openid)
+            if record is not None:
+                record.agent_id = to_agent_id
+        self.publish({"type": "transferred", "openid": openid, "agent_id": to_agent_id,
+                      "from_agent_id": agent_id})
+
+    def note_agent_reply(self, session: Session, openid: str) -> None:
+        """The first agent message answers the handover (first response time)."""
+        record = self._open_record(session, openid)
+        if record is not None and record.first_response_at is None:
+            record.first_response_at = utcnow()
+
+    def delivery_changed(self, item: OutboxItem) -> None:
+        """Outbox callback: a send succeeded, failed or will be retried; consoles redraw it."""
+        self.publish({"type": "delivery", "openid": item.openid, "message_id": item.message_id,
+                      "status": item.status, "attempts": item.attempts,
+                      "error": item.last_error})
+
+    # -- ratings -------------------------------------------------------------------
+    @staticmethod
+    def rating_key(openid: str) -> str:
+        return f"wuye:rating:{openid}"
+
+    def take_pending_rating(self, openid: str) -> int | None:
+        """The rating the resident's next message answers, asked at most once."""
+        key = self.rating_key(openid)
+        pipe = self.redis.pipeline()
+        pipe.get(key)
+        pipe.delete(key)
+        value, _ = pipe.execute()
+        return int(value) if value else None
+
+    # -- helpers -------------------------------------------------------------------
+    @property
+    def _sessions(self) -> sessionmaker[Session]:
+        if self.sessions is None:
+            raise RuntimeError("Handover needs sessions: call bind(sessions, config)")
+        return self.sessions
+
+    def _owned(self, openid: str, agent_id: int, allow_waiting: bool = False) -> ConversationState:
+        state = self.states.load(openid)
+        if allow_waiting and state.owner == "waiting":
+            return state
+        if state.owner != "agent" or state.agent_id != agent_id:
+            raise HandoverError("not_yours")
+        return state
+
+    @staticmethod
+    def _open_record(session: Session, openid: str) -> HandoverRecord | None:
+        return session.scalars(
+            select(HandoverRecord)
+            .where(HandoverRecord.openid == openid, HandoverRecord.status.in_(OPEN_STATUSES))
+            .order_by(HandoverRecord.id.desc()).limit(1)
+        ).first()
+
+    @staticmethod
+    def _new_record(session: Session, state: ConversationState) -> HandoverRecord:
+        """An agent stepped in without a request (the agent chose to)."""
+        record = HandoverRecord(openid=state.openid, conversation_id=state.conversation_id,
+                                reason="agent", requested_at=utcnow())
+        session.add(record)
+        return record
+
+    def _end(self, openid: str, outcome: str) -> int | None:
+        with transaction(self._sessions) as session:
+            record = self._open_record(session, openid)
+            if record is None:
+                return None
+            record.status, record.outcome, record.ended_at = "ended", outcome, utcnow()
+            return record.id

@@ -15,6 +15,7 @@ from handlers.fallback import (
     NotAvailableAction,
 )
 from handlers.faq import FaqAction
+from handlers.human import HumanAction, RatingAction
 from handlers.smalltalk import GoodbyeAction, GreetAction, OutOfScopeAction
 
 # intent code (shared/spec/intents.yaml) → action name
@@ -30,7 +31,7 @@ INTENT_ACTIONS: dict[str, str] = {
     "ticket_status": "action_not_available",
     "bill_query": "action_not_available",
     "bind_house": "action_not_available",
-    "human": "action_not_available",
+    "human": "action_human",
     "emergency": "action_emergency_basic",
 }
 
@@ -47,6 +48,8 @@ def build_actions(deps: HandlerDeps) -> dict[str, Action]:
         FallbackAction(deps),
         NotAvailableAction(deps),
         EmergencyFallbackAction(deps),
+        HumanAction(deps),
+        RatingAction(deps),
     ]
     return {action.name(): action for action in actions}
 
