@@ -1,0 +1,177 @@
+"""Admin pages (客服主管 only): canned replies, users, FAQ editing and the KPIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.wrappers import Response
+
+from admin import auth, kpi
+from admin.users import ROLES, UserError, UserStore
+from core.db import transaction, utcnow
+from core.models.console import CannedReply
+from knowledge_base.repository import FaqRepository
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+DEFAULT_CANNED = Path(__file__).resolve().parent / "data" / "canned_replies.yaml"
+MAX_CANNED_CHARS = 1000
+
+
+@bp.before_request
+def _guard() -> Any:
+    return auth.guard(role="admin")
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for("admin.kpis"))
+
+
+# -- canned replies ----------------------------------------------------------------------
+@bp.get("/canned")
+def canned() -> str:
+    with auth.services().sessions() as session:
+        rows = session.scalars(select(CannedReply).order_by(CannedReply.shortcut)).all()
+    return render_template("admin_canned.html", rows=rows)
+
+
+@bp.post("/canned")
+def save_canned() -> Response:
+    form = request.form
+    shortcut = form.get("shortcut", "").strip()
+    text = form.get("text", "").strip()
+    if not shortcut.startswith("/") or len(shortcut) > 32 or not text \
+            or len(text) > MAX_CANNED_CHARS:
+        flash("快捷短语须以 / 开头（不超过32字），内容不能为空且不超过1000字", "error")
+        return redirect(url_for("admin.canned"))
+    try:
+        with transaction(auth.services().sessions) as session:
+            row_id = form.get("id", "")
+            row = session.get(CannedReply, int(row_id)) if row_id.isdigit() else None
+            if row is None:
+                row = CannedReply(shortcut=shortcut, text=text)
+                session.add(row)
+            row.shortcut, row.text = shortcut, text
+            row.title = form.get("title", "").strip()[:64]
+            row.updated_at, row.updated_by = utcnow(), auth.current_user().username
+        flash(f"已保存 {shortcut}", "ok")
+    except IntegrityError:
+        flash(f"快捷短语 {shortcut} 已存在", "error")
+    return redirect(url_for("admin.canned"))
+
+
+@bp.post("/canned/<int:row_id>/delete")
+def delete_canned(row_id: int) -> Response:
+    with transaction(auth.services().sessions) as session:
+        row = session.get(CannedReply, row_id)
+        if row is not None:
+            session.delete(row)
+    flash("已删除", "ok")
+    return redirect(url_for("admin.canned"))
+
+
+def seed_canned(sessions: sessionmaker[Session]) -> None:
+    """A fresh installation starts with the default service-language templates."""
+    with sessions() as session:
+        if session.scalar(select(CannedReply.id).limit(1)) is not None:
+            return
+    defaults = yaml.safe_load(DEFAULT_CANNED.read_text(encoding="utf-8")) or []
+    try:
+        with transaction(sessions) as session:
+            session.add_all(CannedReply(shortcut=d["shortcut"], title=d.get("title", ""),
+                                        text=d["text"]) for d in defaults)
+    except IntegrityError:
+        pass  # another process seeded them at the same moment
+
+
+# -- users ---------------------------------------------------------------------------------
+@bp.get("/users")
+def users() -> str:
+    return render_template("admin_users.html", users=UserStore(auth.services().sessions).list(),
+                           roles=ROLES)
+
+
+@bp.post("/users")
+def add_user() -> Response:
+    form = request.form
+    try:
+        user = UserStore(auth.services().sessions).create(
+            form.get("username", ""), form.get("password", ""), form.get("role", "agent"),
+            form.get("display_name", ""))
+        flash(f"已创建用户 {user.username}", "ok")
+    except UserError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_active(user_id: int) -> Response:
+    if user_id == auth.current_user().id:
+        flash("不能停用自己的账号", "error")
+        return redirect(url_for("admin.users"))
+    try:
+        UserStore(auth.services().sessions).set_active(user_id, request.form.get("active") == "1")
+        flash("已更新", "ok")
+    except UserError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.users"))
+
+
+# -- FAQ -------------------------------------------------------------------------------------
+def _faqs() -> FaqRepository:
+    return FaqRepository(auth.services().sessions)
+
+
+@bp.get("/faq")
+def faqs() -> str:
+    return render_template("admin_faq.html", faqs=_faqs().list())
+
+
+@bp.get("/faq/<faq_id>")
+def edit_faq(faq_id: str) -> str:
+    return render_template("admin_faq_edit.html", faq=_faqs().get(faq_id), faq_id=faq_id)
+
+
+@bp.post("/faq/<faq_id>")
+def save_faq(faq_id: str) -> Response:
+    form = request.form
+    new_id = form.get("id", faq_id).strip() if faq_id == "new" else faq_id
+    question, answer = form.get("question", "").strip(), form.get("answer", "").strip()
+    if not new_id or new_id == "new" or not question or not answer:
+        flash("编号、标准问题和答案都不能为空", "error")
+        return redirect(url_for("admin.edit_faq", faq_id=faq_id))
+    _faqs().save(id=new_id, question=question, answer=answer,
+                 category=form.get("category", "general").strip() or "general",
+                 similar_questions=_lines(form.get("similar_questions", "")),
+                 keywords=_lines(form.get("keywords", "")),
+                 enabled=form.get("enabled") == "1",
+                 updated_by=auth.current_user().username)
+    flash(f"已保存 {new_id}", "ok")
+    return redirect(url_for("admin.faqs"))
+
+
+@bp.post("/faq/<faq_id>/enabled")
+def toggle_faq(faq_id: str) -> Response:
+    _faqs().set_enabled(faq_id, request.form.get("enabled") == "1",
+                        updated_by=auth.current_user().username)
+    flash("已更新", "ok")
+    return redirect(url_for("admin.faqs"))
+
+
+# -- KPIs ------------------------------------------------------------------------------------
+@bp.get("/kpi")
+def kpis() -> str:
+    days = request.args.get("days", "30")
+    period = int(days) if days.isdigit() and 0 < int(days) <= 3650 else 30
+    return render_template("admin_kpi.html", k=kpi.compute(auth.services().sessions, period))

@@ -1,0 +1,231 @@
+"""What the console does, apart from HTTP: the queue, a conversation's view, replies, notes.
+
+Replies go out as customer-service messages through the outbox (stored with
+their Message in one transaction), so a failed send is retried and its status
+shown on the message. WeChat allows them only within 48 hours of the
+resident's last message; after that sending is refused here, before the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from admin.errors import ConsoleError, ForbiddenError, NotFoundError, WindowClosedError
+from admin.users import User, UserStore
+from bot.messages import MessageLog
+from bot.replies import Reply, custom_payload, split_text
+from bot.state import ConversationState
+from core.db import transaction, utcnow
+from core.models import Message, OutboxItem, Resident
+from core.models.console import HandoverRecord, InternalNote, RevealAudit
+
+HISTORY_LIMIT = 200
+MAX_REPLY_CHARS = 2000
+MAX_NOTE_CHARS = 2000
+
+
+class ConsoleService:
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.sessions = services.sessions
+        self.handover = services.handover
+        self.users = UserStore(services.sessions)
+
+    # -- the queue ------------------------------------------------------------------
+    def queue(self, user: User) -> dict[str, Any]:
+        """Waiting conversations oldest first; the agent's own; the others' (for transfer)."""
+        now = utcnow()
+        names = self.users.names()
+        with self.sessions() as session:
+            records = session.scalars(
+                select(HandoverRecord).where(HandoverRecord.status.in_(("waiting", "agent")))
+                .order_by(HandoverRecord.requested_at, HandoverRecord.id)).all()
+            items = [self._queue_item(session, r, now, names) for r in records]
+        return {
+            "waiting": [i for i in items if i["status"] == "waiting"],
+            "mine": [i for i in items if i["status"] == "agent" and i["agent_id"] == user.id],
+            "others": [i for i in items if i["status"] == "agent" and i["agent_id"] != user.id],
+            "agents": [{"id": u.id, "name": u.name, "presence": u.presence, "role": u.role}
+                       for u in self.users.list() if u.active],
+        }
+
+    @staticmethod
+    def _queue_item(session: Any, record: HandoverRecord, now: datetime,
+                    names: dict[int, str]) -> dict[str, Any]:
+        last = session.scalars(select(Message).where(
+            Message.openid == record.openid, Message.direction == "in")
+            .order_by(Message.id.desc()).limit(1)).first()
+        resident = session.get(Resident, record.openid)
+        return {
+            "openid": record.openid, "nickname": resident.nickname if resident else None,
+            "reason": record.reason, "emergency": record.reason == "emergency",
+            "status": record.status, "agent_id": record.agent_id,
+            "agent_name": names.get(record.agent_id or 0),
+            "requested_at": record.requested_at.isoformat(),
+            "wait_seconds": int((now - record.requested_at).total_seconds()),
+            "off_hours": record.off_hours, "last_text": (last.text if last else "")[:60],
+        }
+
+    # -- one conversation -------------------------------------------------------------
+    def detail(self, openid: str) -> dict[str, Any]:
+        state = self.handover.states.load(openid)
+        names = self.users.names()
+        with self.sessions() as session:
+            resident = session.get(Resident, openid)
+            if resident is None:
+                raise NotFoundError("no_resident")
+            rows = session.scalars(select(Message).where(Message.openid == openid)
+                                   .order_by(Message.id.desc()).limit(HISTORY_LIMIT)).all()
+            outbox = {item.message_id: item for item in session.scalars(
+                select(OutboxItem).where(OutboxItem.message_id.in_([m.id for m in rows])))}
+            notes = session.scalars(select(InternalNote).where(InternalNote.openid == openid)
+                                    .order_by(InternalNote.id)).all()
+            history = [_message_json(m, outbox.get(m.id), names) for m in reversed(rows)]
+            note_list = [{"id": n.id, "author": names.get(n.author_id, "?"), "text": n.text,
+                          "created_at": n.created_at.isoformat()} for n in notes]
+        return {
+            "openid": openid, "nickname": resident.nickname,
+            "owner": state.owner, "agent_id": state.agent_id,
+            "agent_name": names.get(state.agent_id or 0),
+            "window": self.window(openid), "history": history, "notes": note_list,
+            "resident": resident_facts(self.sessions, openid),
+        }
+
+    def window(self, openid: str) -> dict[str, Any]:
+        """The customer-service window: open until 48 h after the resident's last message."""
+        last = self.services.messages.last_inbound_at(openid)
+        hours = self.services.config.handoff.customer_service_window_hours
+        if last is None:
+            return {"open": False, "closes_at": None, "remaining_seconds": 0}
+        closes = last + timedelta(hours=hours)
+        remaining = int((closes - utcnow()).total_seconds())
+        return {"open": remaining > 0, "closes_at": closes.isoformat(),
+                "remaining_seconds": max(remaining, 0)}
+
+    # -- actions ----------------------------------------------------------------------
+    def owned_state(self, openid: str, user: User) -> ConversationState:
+        state = self.handover.states.load(openid)
+        if state.owner != "agent" or state.agent_id != user.id:
+            raise ForbiddenError("not_yours")
+        return state
+
+    def reply(self, openid: str, user: User, text: str) -> list[int]:
+        """Queue the agent's reply as customer-service messages; returns their ids."""
+        text = text.strip()
+        if not text or len(text) > MAX_REPLY_CHARS:
+            raise ConsoleError("bad_text")
+        state = self.owned_state(openid, user)
+        if not self.window(openid)["open"]:
+            raise WindowClosedError()
+        ids: list[int] = []
+        with transaction(self.sessions) as session:
+            for part in split_text(text):
+                reply = Reply("text", part)
+                message = MessageLog.add_outbound(session, openid, reply, "custom", "queued",
+                                                  sender="agent",
+                                                  conversation_id=state.conversation_id)
+                message.parsed = {**reply.to_dict(), "agent_id": user.id}
+                self.services.outbox.enqueue(session, openid, "custom",
+                                             custom_payload(reply, openid), message.id)
+                ids.append(message.id)
+            self.handover.note_agent_reply(session, openid)
+        self.handover.publish({"type": "agent_message", "openid": openid, "message_ids": ids})
+        return ids
+
+    def retry(self, message_id: int, user: User) -> None:
+        """Send a failed message again (a fresh set of attempts), if WeChat still allows it."""
+        with self.sessions() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.direction != "out":
+                raise NotFoundError("no_message")
+            openid = message.openid
+        if not self.window(openid)["open"]:
+            raise WindowClosedError()
+        with transaction(self.sessions) as session:
+            message = session.get(Message, message_id)
+            item = session.scalars(select(OutboxItem).where(
+                OutboxItem.message_id == message_id)).first()
+            if message is None or item is None or item.status == "sent":
+                raise ConsoleError("not_retryable")
+            item.status, item.attempts, item.next_attempt_at = "pending", 0, utcnow()
+            item.last_error = None
+            message.status, message.error = "queued", None
+        self.services.outbox.wake()
+        self.handover.publish({"type": "delivery", "openid": openid, "message_id": message_id,
+                               "status": "pending"})
+
+    def hand_back(self, openid: str, user: User) -> None:
+        self.handover.hand_back(openid, user.id)
+        self._tell(openid, "handback_notice")
+
+    def close(self, openid: str, user: User) -> None:
+        self.handover.close(openid, user.id)
+        self._tell(openid, "rating_request")
+
+    def transfer(self, openid: str, user: User, to_agent_id: int) -> None:
+        target = self.users.get(to_agent_id)
+        if target is None or not target.active or target.id == user.id:
+            raise ConsoleError("bad_agent")
+        self.handover.transfer(openid, user.id, target.id)
+
+    def _tell(self, openid: str, text_name: str) -> None:
+        """A bot notice to the resident; outside the window it is stored, not sent."""
+        text = self.services.deps.texts(text_name)
+        self.services.notifier.notify(openid, text, sender="bot")
+
+    def add_note(self, openid: str, user: User, text: str) -> None:
+        text = text.strip()
+        if not text or len(text) > MAX_NOTE_CHARS:
+            raise ConsoleError("bad_text")
+        state = self.handover.states.load(openid)
+        with transaction(self.sessions) as session:
+            session.add(InternalNote(openid=openid, conversation_id=state.conversation_id,
+                                     author_id=user.id, text=text))
+        self.handover.publish({"type": "note", "openid": openid})
+
+    def reveal_phone(self, openid: str, user: User) -> list[dict[str, str]]:
+        """Unmasked phones of the resident's homes; every reveal is written to the audit log."""
+        facts = resident_facts(self.sessions, openid, reveal=True)
+        with transaction(self.sessions) as session:
+            session.add(RevealAudit(user_id=user.id, openid=openid, field="phone"))
+        return [{"room": r["room"], "phone": r["phone"]} for r in facts["rooms"]]
+
+
+def _message_json(message: Message, item: OutboxItem | None,
+                  names: dict[int, str]) -> dict[str, Any]:
+    nlu = message.nlu or {}
+    agent_id = (message.parsed or {}).get("agent_id") if message.sender == "agent" else None
+    return {
+        "id": message.id, "direction": message.direction, "sender": message.sender,
+        "type": message.msg_type, "text": message.text, "status": message.status,
+        "delivery": message.delivery, "error": message.error or (item.last_error if item else None),
+        "attempts": item.attempts if item else 0, "needs_agent": message.needs_agent,
+        "agent_name": names.get(agent_id or 0), "created_at": message.created_at.isoformat(),
+        "image": (message.parsed or {}).get("PicUrl") if message.msg_type == "image" else None,
+        "nlu": {"intent": nlu.get("intent"), "confidence": nlu.get("confidence"),
+                "faq_id": nlu.get("faq_id"),
+                "entities": [f"{e.get('type')}:{e.get('value')}" for e in nlu.get("entities", [])]}
+        if nlu else None,
+    }
+
+
+def resident_facts(sessions: Any, openid: str, reveal: bool = False) -> dict[str, Any]:
+    """Bound rooms (phones masked unless revealed) and tickets (phones always masked)."""
+    from handlers.tickets.households import Households
+    from handlers.tickets.inspect import tickets_for
+    from handlers.tickets.rooms import mask_phone
+
+    households = Households(sessions)
+    rooms = []
+    for room in households.rooms(openid):
+        phone = households.phone(openid, room)
+        rooms.append({"room": room.display, "phone": phone if reveal else mask_phone(phone)})
+    tickets = []
+    for ticket in tickets_for(sessions, openid)[:20]:
+        tickets.append({key: ticket.get(key) for key in (
+            "number", "type", "department", "priority", "state", "room", "summary")}
+            | {"phone": mask_phone(str(ticket.get("phone") or ""))})
+    return {"rooms": rooms, "tickets": tickets}

@@ -1,0 +1,53 @@
+"""Live console updates over Server-Sent Events, fanned out through Redis pub/sub.
+
+Each stream subscribes to the events channel itself, so an event published by
+any server process (the webhook, another console) reaches every open console,
+whichever process serves it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response
+
+from admin import auth
+from bot.handover import EVENTS_CHANNEL
+
+bp = Blueprint("console_stream", __name__)
+
+POLL_SECONDS = 1.0
+
+
+@bp.before_request
+def _guard() -> Any:
+    return auth.guard()
+
+
+@bp.get("/console/api/events")
+def events() -> Response:
+    services = auth.services()
+    pubsub = services.redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(EVENTS_CHANNEL)  # before the response starts: nothing is missed
+    heartbeat = services.config.console.sse_heartbeat_seconds
+    return Response(_stream(pubsub, heartbeat), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _stream(pubsub: Any, heartbeat: float) -> Iterator[str]:
+    """`: ready` first (the subscription is live), then events, with comment heartbeats."""
+    try:
+        yield "retry: 3000\n: ready\n\n"
+        quiet_since = time.monotonic()
+        while True:
+            message = pubsub.get_message(timeout=POLL_SECONDS)
+            if message and message.get("type") == "message":
+                yield f"data: {message['data']}\n\n"
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= heartbeat:
+                yield ": ping\n\n"
+                quiet_since = time.monotonic()
+    finally:
+        pubsub.close()
