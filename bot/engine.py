@@ -135,6 +135,9 @@ class Engine:
         if menu and choice is not None and 1 <= choice <= len(menu):
             state.slots["faq_choice"] = menu[choice - 1]
             return self.registry.get("action_faq")
+        claimed = self.registry.claim(state.openid, text)  # e.g. rating a resolved ticket
+        if claimed:
+            return self.registry.get(claimed)
         if state.active_loop:
             return self.registry.get(state.active_loop)
         nlu = self.config.nlu

@@ -120,6 +120,16 @@ class ConsoleConfig:
 
 
 @dataclass(frozen=True)
+class TicketsConfig:
+    """Ticket rules files (admin-editable data) and the WeChat template for progress notices."""
+
+    rules_file: str = "handlers/data/dispatch_rules.yaml"
+    states_file: str = "handlers/data/ticket_states.yaml"
+    notice_template_id: str = ""
+    max_bind_attempts: int = 3
+
+
+@dataclass(frozen=True)
 class Config:
     var_dir: str = "var"
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -130,6 +140,7 @@ class Config:
     conversation: ConversationConfig = field(default_factory=ConversationConfig)
     nlu: NluConfig = field(default_factory=NluConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    tickets: TicketsConfig = field(default_factory=TicketsConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
 

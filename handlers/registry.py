@@ -17,6 +17,7 @@ from handlers.fallback import (
 from handlers.faq import FaqAction
 from handlers.human import HumanAction, RatingAction
 from handlers.smalltalk import GoodbyeAction, GreetAction, OutOfScopeAction
+from handlers.tickets.actions import build_ticket_actions
 
 # intent code (shared/spec/intents.yaml) → action name
 INTENT_ACTIONS: dict[str, str] = {
@@ -24,18 +25,20 @@ INTENT_ACTIONS: dict[str, str] = {
     "goodbye": "action_goodbye",
     "faq": "action_faq",
     "out_of_scope": "action_out_of_scope",
-    "repair": "action_not_available",
-    "complaint": "action_not_available",
-    "suggestion": "action_not_available",
-    "service_request": "action_not_available",
-    "ticket_status": "action_not_available",
-    "bill_query": "action_not_available",
-    "bind_house": "action_not_available",
+    "repair": "repair_form",
+    "complaint": "complaint_form",
+    "suggestion": "suggestion_form",
+    "service_request": "service_form",
+    "ticket_status": "action_ticket_status",
+    "bill_query": "action_bill_query",
+    "bind_house": "action_bind_house",
     "human": "action_human",
-    "emergency": "action_emergency_basic",
+    "emergency": "action_emergency",
 }
 
 FALLBACK_ACTION = "action_fallback"
+# Actions that may claim a message before intent routing (they answer a pending question).
+CLAIMING_ACTIONS = ("action_ticket_rating",)
 
 
 def build_actions(deps: HandlerDeps) -> dict[str, Action]:
@@ -50,6 +53,7 @@ def build_actions(deps: HandlerDeps) -> dict[str, Action]:
         EmergencyFallbackAction(deps),
         HumanAction(deps),
         RatingAction(deps),
+        *build_ticket_actions(deps),
     ]
     return {action.name(): action for action in actions}
 
@@ -68,3 +72,11 @@ class Registry:
 
     def get(self, name: str) -> Action:
         return self.actions[name]
+
+    def claim(self, openid: str, text: str) -> str | None:
+        """The action that answers a question still pending for this resident, if any."""
+        for name in CLAIMING_ACTIONS:
+            action = self.actions.get(name)
+            if action is not None and action.claims(openid, text):  # type: ignore[attr-defined]
+                return name
+        return None

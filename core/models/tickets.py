@@ -21,7 +21,8 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     openid: Mapped[str | None] = mapped_column(String(64), default=None)
-    type: Mapped[str] = mapped_column(String(24))  # repair|complaint|suggestion|service_request|emergency
+    # repair | complaint | suggestion | service_request | emergency
+    type: Mapped[str] = mapped_column(String(24))
     category: Mapped[str] = mapped_column(String(32), default="")
     department: Mapped[str] = mapped_column(String(16))
     priority: Mapped[str] = mapped_column(String(4))  # P1|P2|P3
@@ -93,7 +94,9 @@ class Bill(Base):
     """One charge on a household's account for a period."""
 
     __tablename__ = "bills"
-    __table_args__ = (UniqueConstraint("room_key", "period", "item", name="uq_bills_room_period_item"),)
+    __table_args__ = (
+        UniqueConstraint("room_key", "period", "item", name="uq_bills_room_period_item"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     room_key: Mapped[str] = mapped_column(String(32), index=True)

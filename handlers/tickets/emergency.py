@@ -1,0 +1,40 @@
+"""Emergencies: a P1 ticket at once, the 24-hour number and what to do now, and a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from handlers.base import BaseAction
+from handlers.tickets.extract import find_room, text_of
+from handlers.tickets.households import Households
+from handlers.tickets.loop import clear_form
+from handlers.tickets.service import NewTicket
+from handlers.tickets.submit import ticket_service
+
+
+class EmergencyAction(BaseAction):
+    """Never waits for a form: any open form is dropped so nothing stands in the way."""
+
+    action_name = "action_emergency"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        latest = tracker.latest_message or {}
+        text = text_of(latest)
+        homes = Households(self.deps.sessions)
+        bound = homes.rooms(tracker.sender_id)
+        room = find_room(latest) or (bound[0] if bound else None)
+        phone = homes.phone(tracker.sender_id, room) if room else ""
+        service = ticket_service(self.deps)
+        view = service.create(NewTicket(
+            type="emergency", openid=tracker.sender_id, text=text, summary=text[:200],
+            room=room, phone=phone, fields={"message": text}))
+        advice = self.deps.texts.raw("emergency_advice")
+        self.say(dispatcher, "emergency_reply", number=view.number,
+                 advice=advice.get(view.category, advice["default"]))
+        events = clear_form() if tracker.active_loop else []
+        return events + [SlotSet("flag_for_agent", True), SlotSet("handover", "emergency")]

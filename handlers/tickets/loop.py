@@ -1,0 +1,168 @@
+"""The form loop the engine runs for every message while a form is active.
+
+Per message: cancel, an FAQ digression, a photo, the confirmation, or else the
+FormValidationAction extracts and validates slots; then the next question, the
+summary, or the submit action follows. One question at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from handlers.base import BaseAction, decision_of
+from handlers.deps import HandlerDeps
+from handlers.tickets import answers
+from handlers.tickets.extract import text_of
+from handlers.tickets.forms import FormSpec, every_form_slot
+from handlers.tickets.households import Households
+from handlers.tickets.rooms import mask_phone, parse_room
+from handlers.tickets.validation import TicketFormValidation
+
+Events = list[dict[str, Any]]
+
+
+def clear_form(name: str | None = None) -> Events:
+    """Forget every form slot (not bind_failures, which must outlive a form)."""
+    return [SlotSet(slot, None) for slot in every_form_slot()] + [ActiveLoop(None)]
+
+
+class FormLoop(BaseAction):
+    def __init__(self, deps: HandlerDeps, spec: FormSpec,
+                 validator: TicketFormValidation) -> None:
+        super().__init__(deps)
+        self.spec = spec
+        self.validator = validator
+        self.action_name = spec.name
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        slots = dict(tracker.slots)
+        events: Events = []
+        if (tracker.active_loop or {}).get("name") != self.spec.name:
+            events = self.start(tracker.sender_id)
+            slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
+        elif (reply := self.interrupt(dispatcher, tracker, slots)) is not None:
+            return reply
+        requested = slots.get("requested_slot")
+        if requested == "confirm" and answers.is_yes(text_of(tracker.latest_message)):
+            return events + [FollowupAction(self.spec.submit)]
+        events += await self.validate(dispatcher, tracker, slots)
+        slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
+        if slots.get("form_abort"):
+            return events + clear_form()
+        return events + self.next_step(dispatcher, tracker, slots, requested)
+
+    def start(self, openid: str) -> Events:
+        events = [SlotSet(slot, None) for slot in every_form_slot()]
+        events += [ActiveLoop(self.spec.name), SlotSet("form_id", uuid.uuid4().hex),
+                   SlotSet("photos", [])]
+        if self.spec.name == "bind_form" or "room" not in self.spec.slots + self.spec.summary:
+            return events
+        homes = Households(self.deps.sessions)
+        rooms = homes.rooms(openid)
+        if rooms:
+            events.append(SlotSet("room", rooms[0].display))
+            phone = homes.phone(openid, rooms[0])
+            if phone:
+                events.append(SlotSet("phone", phone))
+        return events
+
+    def interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  slots: dict[str, Any]) -> Events | None:
+        """Cancel, a photo or an FAQ question: handled without touching the form's slots."""
+        latest = tracker.latest_message or {}
+        text = text_of(latest)
+        requested = slots.get("requested_slot")
+        if (latest.get("intent") or {}).get("name") == "image":
+            photos = list(slots.get("photos") or []) + [latest.get("metadata", {}).get("image")]
+            self.say(dispatcher, "photo_received", count=len(photos))
+            slots["photos"] = photos
+            self.reask(dispatcher, slots, requested)
+            return [SlotSet("photos", photos)]
+        if answers.is_cancel(text, yes_no_question=requested == "callback"):
+            self.say(dispatcher, "form_cancelled")
+            return clear_form()
+        faq_id = self.digression(tracker)
+        if faq_id:
+            entry = self.deps.faqs.get(faq_id)
+            dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
+            self.say(dispatcher, "form_resume")
+            self.reask(dispatcher, slots, requested)
+            return []
+        return None
+
+    def digression(self, tracker: Tracker) -> str | None:
+        """A confident FAQ question that is not the answer we asked for."""
+        decision = decision_of(tracker)
+        nlu = self.deps.config.nlu
+        if decision is None or decision.intent != "faq" or not decision.faq_id:
+            return None
+        if decision.faq_score < nlu.faq_answer_threshold and \
+                decision.confidence < nlu.confidence_threshold:
+            return None
+        entry = self.deps.faqs.get(decision.faq_id)
+        return decision.faq_id if entry is not None and entry.enabled else None
+
+    async def validate(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       slots: dict[str, Any]) -> Events:
+        sub = Tracker(tracker.sender_id, dict(slots), tracker.latest_message, [], False, None,
+                      {"name": self.spec.name}, None)
+        domain = {"forms": {self.spec.name: {"required_slots": list(self.spec.slots)}},
+                  "slots": {}}
+        events = await self.validator.run(dispatcher, sub, domain)
+        return [e for e in events if e.get("name") != "requested_slot"]
+
+    def next_step(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  slots: dict[str, Any], requested: str | None) -> Events:
+        missing = self.spec.missing(slots)
+        if missing:
+            self.ask(dispatcher, slots, missing)
+            return [SlotSet("requested_slot", missing)]
+        if not self.spec.confirm:
+            return [SlotSet("requested_slot", None), FollowupAction(self.spec.submit)]
+        if requested == "confirm" and answers.is_no(text_of(tracker.latest_message)) and \
+                not dispatcher.messages:
+            self.say(dispatcher, "ask_correction")
+        self.say(dispatcher, "summary_intro")
+        dispatcher.utter_message(text=self.summary(slots))
+        self.say(dispatcher, "summary_outro")
+        return [SlotSet("requested_slot", "confirm")]
+
+    def ask(self, dispatcher: CollectingDispatcher, slots: dict[str, Any], slot: str) -> None:
+        self.say(dispatcher, f"ask_{self.spec.name}_{slot}")
+
+    def reask(self, dispatcher: CollectingDispatcher, slots: dict[str, Any],
+              requested: str | None) -> None:
+        if requested == "confirm":
+            dispatcher.utter_message(text=self.summary(slots))
+            self.say(dispatcher, "summary_outro")
+        elif requested:
+            self.ask(dispatcher, slots, requested)
+
+    def summary(self, slots: dict[str, Any]) -> str:
+        lines = []
+        for slot in self.spec.summary:
+            value = summary_value(slot, slots.get(slot))
+            if value:
+                lines.append(self.deps.texts("summary_line", label=self.deps.texts(
+                    f"label_{slot}"), value=value))
+        return "\n".join(lines)
+
+
+def summary_value(slot: str, value: Any) -> str:
+    """How a slot reads in the summary: phones masked, photos counted, yes/no in words."""
+    if slot == "phone":
+        return mask_phone(str(value)) if value else ""
+    if slot == "photos":
+        return f"{len(value)}张" if value else ""
+    if slot == "callback":
+        return "需要" if value else "不需要" if value is not None else ""
+    if slot == "room" and value:
+        room = parse_room(str(value))
+        return room.display if room else str(value)
+    return str(value) if value else ""

@@ -1,0 +1,250 @@
+"""rasa-sdk FormValidationActions: extract each slot from the message, then validate it.
+
+Free text (what is wrong, the details) is taken from the first message or when it
+is the question asked; marked values (a home, a phone, a time) are taken whenever
+they appear, so "不对，是3栋2单元503" corrects the room at any point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from handlers.deps import HandlerDeps
+from handlers.tickets import answers
+from handlers.tickets.extract import (
+    description,
+    find_phone,
+    find_place,
+    find_room,
+    find_time,
+    find_word,
+    substantive,
+    text_of,
+)
+from handlers.tickets.forms import FormSpec, form_specs, services, words
+from handlers.tickets.households import Households
+from handlers.tickets.rooms import parse_phone, parse_room
+from handlers.tickets.rules import DispatchRules
+
+Slots = dict[str, Any]
+
+
+class TicketFormValidation(FormValidationAction):
+    """Shared readers; subclasses name the form and add their own slots."""
+
+    form = ""
+
+    def __init__(self, deps: HandlerDeps) -> None:
+        self.deps = deps
+
+    def name(self) -> str:
+        return f"validate_{self.form}"
+
+    @property
+    def spec(self) -> FormSpec:
+        return form_specs()[self.form]
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        return self.spec.required(tracker.slots)
+
+    # -- helpers --------------------------------------------------------------
+    @staticmethod
+    def asked(tracker: Tracker, slot: str) -> bool:
+        return tracker.get_slot("requested_slot") == slot
+
+    @staticmethod
+    def first_turn(tracker: Tracker) -> bool:
+        return tracker.get_slot("requested_slot") is None
+
+    def free_text(self, tracker: Tracker, slot: str) -> Slots:
+        text = text_of(tracker.latest_message)
+        if self.asked(tracker, slot) and substantive(text, 2):
+            return {slot: text.strip()}
+        if self.first_turn(tracker):
+            cleaned = description(text, words("filler"))
+            if substantive(cleaned):
+                return {slot: cleaned}
+        return {}
+
+    def say(self, dispatcher: CollectingDispatcher, key: str, **values: Any) -> None:
+        dispatcher.utter_message(text=self.deps.texts(key, **values))
+
+    # -- room: any form -------------------------------------------------------
+    def extract_room(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict[str, Any]) -> Slots:
+        room = find_room(tracker.latest_message)
+        if room:
+            return {"room": room.display}
+        text = text_of(tracker.latest_message)
+        if self.asked(tracker, "room") and "room" in self.spec.optional and answers.is_skip(text):
+            return {"room": ""}
+        if self.asked(tracker, "room") and substantive(text, 1):
+            return {"room": text.strip()}
+        return {}
+
+    def validate_room(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> Slots:
+        if value == "" and "room" in self.spec.optional:
+            return {"room": ""}
+        room = parse_room(str(value or ""))
+        if room is None:
+            self.say(dispatcher, "room_not_understood")
+            return {"room": None}
+        return {"room": room.display}
+
+
+class ValidateRepairForm(TicketFormValidation):
+    form = "repair_form"
+
+    def extract_problem(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: dict[str, Any]) -> Slots:
+        return self.free_text(tracker, "problem")
+
+    def extract_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: dict[str, Any]) -> Slots:
+        latest = tracker.latest_message
+        text = text_of(latest)
+        place = find_place(latest) or find_word(text, words("common"))
+        home = find_word(text, words("home"))
+        if home and (not place or text.find(home) < text.find(place)):
+            return {"location": "家中" + ("" if home in ("家里", "家中", "我家") else home)}
+        if place:
+            return {"location": place}
+        if self.asked(tracker, "location") and substantive(text, 2):
+            return {"location": text.strip()}
+        return {}
+
+    def validate_location(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          domain: dict[str, Any]) -> Slots:
+        kind = "home" if str(value).startswith("家中") else "common"
+        return {"location": str(value), "location_kind": kind}
+
+    def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> Slots:
+        phone = find_phone(tracker.latest_message)
+        return {"phone": phone} if phone else {}
+
+    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: dict[str, Any]) -> Slots:
+        phone = parse_phone(str(value or ""))
+        if phone is None:
+            self.say(dispatcher, "phone_not_understood")
+        return {"phone": phone}
+
+    def extract_visit_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: dict[str, Any]) -> Slots:
+        text = text_of(tracker.latest_message)
+        found = find_time(tracker.latest_message)
+        if found:
+            return {"visit_time": found}
+        if self.asked(tracker, "visit_time"):
+            anytime = find_word(text, words("anytime"))
+            return {"visit_time": "随时" if anytime else text.strip()} if substantive(text, 2) \
+                else {}
+        return {}
+
+
+class ValidateComplaintForm(TicketFormValidation):
+    form = "complaint_form"
+
+    def extract_details(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: dict[str, Any]) -> Slots:
+        return self.free_text(tracker, "details")
+
+    def validate_details(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: dict[str, Any]) -> Slots:
+        rules = DispatchRules.load(self.deps.config.path(self.deps.config.tickets.rules_file))
+        return {"details": value, "subject": rules.classify("complaint", str(value)).category}
+
+    def extract_callback(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: dict[str, Any]) -> Slots:
+        if not self.asked(tracker, "callback"):
+            return {}
+        answer = answers.callback_answer(text_of(tracker.latest_message))
+        return {} if answer is None else {"callback": answer}
+
+
+class ValidateSuggestionForm(TicketFormValidation):
+    form = "suggestion_form"
+
+    def extract_content(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: dict[str, Any]) -> Slots:
+        return self.free_text(tracker, "content")
+
+
+class ValidateServiceForm(TicketFormValidation):
+    form = "service_form"
+
+    def extract_service(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: dict[str, Any]) -> Slots:
+        text = text_of(tracker.latest_message)
+        for service, synonyms in services().items():
+            if find_word(text, synonyms):
+                return {"service": service}
+        return {}
+
+    def extract_when(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict[str, Any]) -> Slots:
+        found = find_time(tracker.latest_message)
+        if found:
+            return {"when": found}
+        text = text_of(tracker.latest_message)
+        if self.asked(tracker, "when") and substantive(text, 2):
+            return {"when": text.strip()}
+        return {}
+
+
+class ValidateBindForm(TicketFormValidation):
+    """Binding checks the room against the roster and the phone's last four digits."""
+
+    form = "bind_form"
+
+    def validate_room(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> Slots:
+        failures = int(tracker.get_slot("bind_failures") or 0)
+        if failures >= self.deps.config.tickets.max_bind_attempts:
+            self.say(dispatcher, "bind_locked")
+            return {"room": None, "form_abort": True}
+        room = parse_room(str(value or ""))
+        if room is None:
+            self.say(dispatcher, "room_not_understood")
+            return {"room": None}
+        if not Households(self.deps.sessions).on_roster(room):
+            self.say(dispatcher, "bind_not_on_roster", room=room.display)
+            return {"room": None, "form_abort": True}
+        return {"room": room.display}
+
+    def extract_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> Slots:
+        if not self.asked(tracker, "last4"):
+            return {}
+        digits = answers.last4(text_of(tracker.latest_message))
+        if digits is None:
+            self.say(dispatcher, "bind_last4_format")
+            return {}
+        return {"last4": digits}
+
+    def validate_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: dict[str, Any]) -> Slots:
+        room = parse_room(str(tracker.get_slot("room") or ""))
+        household = Households(self.deps.sessions).verify(room, str(value)) if room else None
+        if household is not None:
+            return {"last4": "verified", "household_id": household}
+        failures = int(tracker.get_slot("bind_failures") or 0) + 1
+        left = self.deps.config.tickets.max_bind_attempts - failures
+        if left <= 0:
+            self.say(dispatcher, "bind_locked")
+            return {"last4": None, "bind_failures": failures, "form_abort": True}
+        self.say(dispatcher, "bind_wrong_digits", left=left)
+        return {"last4": None, "bind_failures": failures}
+
+
+VALIDATORS: tuple[type[TicketFormValidation], ...] = (
+    ValidateRepairForm, ValidateComplaintForm, ValidateSuggestionForm, ValidateServiceForm,
+    ValidateBindForm,
+)

@@ -1,0 +1,79 @@
+"""Plain snapshots of tickets for replies, the CLI, `wuye inspect` and the console."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.models import Ticket
+
+
+@dataclass(frozen=True)
+class TicketView:
+    number: str
+    openid: str | None
+    type: str
+    category: str
+    department: str
+    priority: str
+    state: str
+    room: str
+    summary: str
+    phone: str
+    response_due: datetime | None
+    resolve_due: datetime | None
+    created_at: datetime
+    awaiting_rating: bool
+    rating: int | None
+    urge_count: int
+    callback_needed: bool
+    fields: dict[str, Any]
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketView:
+        return cls(
+            number=ticket.number, openid=ticket.openid, type=ticket.type,
+            category=ticket.category, department=ticket.department, priority=ticket.priority,
+            state=ticket.state, room=ticket.room, summary=ticket.summary, phone=ticket.phone,
+            response_due=ticket.response_due, resolve_due=ticket.resolve_due,
+            created_at=ticket.created_at, awaiting_rating=ticket.awaiting_rating,
+            rating=ticket.rating, urge_count=ticket.urge_count,
+            callback_needed=ticket.callback_needed, fields=dict(ticket.fields or {}),
+        )
+
+    @property
+    def deadline(self) -> datetime | None:
+        """The next promise: first response while untouched, then completion."""
+        if self.state in ("new", "dispatched") or self.resolve_due is None:
+            return self.response_due
+        return self.resolve_due
+
+    def overdue(self, now: datetime) -> bool:
+        deadline = self.deadline
+        return deadline is not None and now > deadline and self.state not in (
+            "resolved", "closed", "cancelled")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; the phone stays out (privacy), deadlines are ISO strings."""
+        data = asdict(self)
+        data.pop("phone")
+        for key in ("response_due", "resolve_due", "created_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        data["deadline"] = self.deadline.isoformat() if self.deadline else None
+        return data
+
+
+def local_time(moment: datetime | None, timezone: str) -> str:
+    """11月23日 15:30 in the property's time zone, as residents read it."""
+    if moment is None:
+        return "—"
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def duration_text(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes}分钟"
+    return f"{minutes // 60}小时"
