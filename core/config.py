@@ -81,6 +81,12 @@ class NluConfig:
     faq_answer_threshold: float = 0.55
     faq_suggest_threshold: float = 0.25
     reload_check_seconds: float = 5.0
+    # An emergency probability at or above this overrides the top intent (recall first).
+    emergency_floor: float = 0.30
+    # Weight of the trained FAQ classifier against live retrieval in the FAQ score.
+    faq_classifier_weight: float = 0.7
+    # How often another process's FAQ edits are looked for (own edits are seen at once).
+    kb_check_seconds: float = 1.0
 
 
 @dataclass(frozen=True)

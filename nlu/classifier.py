@@ -1,0 +1,72 @@
+"""A linear softmax classifier over our sparse features, temperature-calibrated.
+
+Calibration matters because the dialogue engine compares the confidence with a
+threshold to decide between answering and clarifying; the temperature is fitted
+on out-of-fold predictions so training-set overconfidence does not leak in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+_TEMPERATURES = np.round(np.arange(0.3, 3.01, 0.05), 2)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+@dataclass
+class LinearClassifier:
+    labels: list[str]
+    weights: np.ndarray  # (features, labels): rows are gathered per message
+    bias: np.ndarray
+    temperature: float = 1.0
+
+    @classmethod
+    def train(
+        cls, matrix: csr_matrix, labels: Sequence[str], c: float = 10.0, calibrate: bool = True
+    ) -> LinearClassifier:
+        y = np.asarray(labels)
+        model = LogisticRegression(C=c, max_iter=3000, tol=1e-3, random_state=7)
+        model.fit(matrix, y)
+        temperature = _fit_temperature(matrix, y, c) if calibrate else 1.0
+        return cls(
+            labels=[str(label) for label in model.classes_],
+            weights=np.ascontiguousarray(model.coef_.T, dtype=np.float64),
+            bias=model.intercept_.astype(np.float64),
+            temperature=temperature,
+        )
+
+    def probabilities(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities of one vectorized message."""
+        return softmax((values @ self.weights[idx] + self.bias) / self.temperature)
+
+
+def _fit_temperature(matrix: csr_matrix, y: np.ndarray, c: float) -> float:
+    """Pick the temperature minimizing log-loss on 3-fold out-of-fold scores."""
+    classes = np.unique(y)
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=7)
+    scores = np.full((len(y), len(classes)), -30.0)
+    for train, test in folds.split(matrix, y):
+        model = LogisticRegression(C=c, max_iter=3000, tol=1e-3, random_state=7)
+        model.fit(matrix[train], y[train])
+        columns = np.searchsorted(classes, model.classes_)
+        decision = model.decision_function(matrix[test])
+        if decision.ndim == 1:  # two classes in this fold
+            decision = np.stack([-decision, decision], axis=1) / 2
+        scores[np.ix_(test, columns)] = decision
+    truth = np.searchsorted(classes, y)
+    losses = [
+        -np.mean(np.log(softmax(scores / t)[np.arange(len(y)), truth] + 1e-12))
+        for t in _TEMPERATURES
+    ]
+    return float(_TEMPERATURES[int(np.argmin(losses))])

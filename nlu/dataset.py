@@ -1,0 +1,73 @@
+"""The training set: examples and templates in nlu/data plus the demo KB's questions."""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from knowledge_base.demo import demo_entries
+from nlu.lexicon import DATA_DIR
+
+INTENTS_DIR = DATA_DIR / "intents"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    faq_id: str | None = None
+
+
+def _expand(templates: list[str], slots: dict[str, list[str]], count: int, seed: int) -> list[str]:
+    """Draw `count` distinct sentences from templates × slot fillers, reproducibly."""
+    rng = random.Random(seed)
+    formatter = string.Formatter()
+    seen: set[str] = set()
+    for _ in range(count * 20):
+        if len(seen) >= count:
+            break
+        template = rng.choice(templates)
+        names = [field for _, field, _, _ in formatter.parse(template) if field]
+        seen.add(template.format(**{n: rng.choice(slots[n]) for n in names}))
+    return sorted(seen)
+
+
+def _intent_file(path: Path) -> list[Example]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    intent = data["intent"]
+    examples = [Example(str(t), intent) for t in data.get("examples") or []]
+    if data.get("templates"):
+        generated = _expand(data["templates"], data["slots"], int(data.get("generate", 50)), 13)
+        examples += [Example(t, intent) for t in generated]
+    for faq_id, texts in (data.get("topics") or {}).items():
+        examples += [Example(str(t), intent, faq_id) for t in texts]
+    examples += [Example(str(t), intent) for t in data.get("unanswerable") or []]
+    return examples
+
+
+def kb_examples() -> list[Example]:
+    """Every standard and similar question of the demo knowledge base, as faq examples."""
+    out = []
+    for entry in demo_entries():
+        for text in [entry["question"], *entry["similar_questions"]]:
+            out.append(Example(text, "faq", entry["id"]))
+    return out
+
+
+def training_examples() -> list[Example]:
+    """The whole training set, deduplicated by text (first label wins)."""
+    examples: list[Example] = []
+    for path in sorted(INTENTS_DIR.glob("*.yaml")):
+        examples += _intent_file(path)
+    examples += kb_examples()
+    seen: set[str] = set()
+    unique = []
+    for example in examples:
+        if example.text not in seen:
+            seen.add(example.text)
+            unique.append(example)
+    return unique

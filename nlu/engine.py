@@ -1,0 +1,103 @@
+"""One decision per message: intent + calibrated confidence, FAQ match, entities.
+
+Combines the trained model (intent and FAQ classifiers), the live FAQ retriever
+(which knows edits the model never saw) and the rule layer (emergency, short forms).
+Stateless after construction, so one engine serves many threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nlu.decision import Decision, FaqCandidate
+from nlu.entities import extract
+from nlu.model import NluModel
+from nlu.retrieval import FaqRetriever
+from nlu.rules import is_emergency, looks_like_question
+
+EMERGENCY = "emergency"
+FAQ = "faq"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The knobs from config.yaml's nlu section that shape a decision."""
+
+    faq_answer_threshold: float = 0.55
+    faq_suggest_threshold: float = 0.25
+    emergency_floor: float = 0.30
+    faq_classifier_weight: float = 0.5
+    candidates: int = 3
+
+
+class NluEngine:
+    """The model and a retriever, frozen together; rebuild to change either."""
+
+    def __init__(self, model: NluModel, retriever: FaqRetriever, thresholds: Thresholds) -> None:
+        self.model = model
+        self.retriever = retriever
+        self.thresholds = thresholds
+        labels = model.intent.labels
+        self._emergency = labels.index(EMERGENCY)
+        positions = {label: i for i, label in enumerate(model.faq.labels)}
+        # For every enabled entry, its column in the FAQ classifier (-1: unknown to the model).
+        self._faq_columns = np.array([positions.get(i, -1) for i in retriever.ids], dtype=np.int64)
+
+    def understand(self, text: str) -> Decision:
+        features = self.model.featurize(text)
+        if not features.normalized:
+            return Decision(text=text, intent="out_of_scope", confidence=0.0, margin=0.0,
+                            entities=extract(text))
+        probs = self.model.intent.probabilities(features.idx, features.values)
+        order = np.argsort(-probs)
+        intent = self.model.intent.labels[order[0]]
+        confidence = float(probs[order[0]])
+        margin = confidence - float(probs[order[1]])
+        short = self.model.short_forms.get(features.normalized.replace(" ", ""))
+        if short is not None and short != intent:
+            intent, confidence, margin = short, max(confidence, 0.95), 0.9
+        if is_emergency(features.normalized):
+            intent, confidence, margin = EMERGENCY, max(float(probs[self._emergency]), 0.95), 0.9
+        elif float(probs[self._emergency]) >= self.thresholds.emergency_floor:
+            intent = EMERGENCY
+            confidence = float(probs[self._emergency])
+            margin = confidence - float(np.sort(np.delete(probs, self._emergency))[-1])
+        faq_id, faq_score, candidates = None, 0.0, []
+        if intent == FAQ or looks_like_question(features.normalized):
+            candidates = self._faq_candidates(features)
+            if candidates:
+                faq_score = candidates[0].score
+                if intent == FAQ and faq_score >= self.thresholds.faq_answer_threshold:
+                    faq_id = candidates[0].faq_id
+        return Decision(
+            text=text,
+            intent=intent,
+            confidence=round(confidence, 4),
+            margin=round(max(0.0, margin), 4),
+            faq_id=faq_id,
+            faq_score=round(faq_score, 4),
+            candidates=candidates,
+            entities=extract(text),
+        )
+
+    def faq_scores(self, features) -> np.ndarray:  # noqa: ANN001
+        """Per enabled entry: live retrieval blended with the trained FAQ classifier."""
+        retrieval = self.retriever.scores(features.normalized, features.words)
+        if not len(retrieval):
+            return retrieval
+        probs = self.model.faq.probabilities(features.idx, features.values)
+        known = self._faq_columns >= 0
+        learned = np.where(known, probs[np.maximum(self._faq_columns, 0)], 0.0)
+        weight = self.thresholds.faq_classifier_weight
+        blended = (1 - weight) * retrieval + weight * learned
+        # An entry the model never saw (added after training) is judged on retrieval alone.
+        return np.where(known, blended, retrieval)
+
+    def _faq_candidates(self, features) -> list[FaqCandidate]:  # noqa: ANN001
+        scores = self.faq_scores(features)
+        return [
+            FaqCandidate(hit.faq_id, hit.question, hit.score)
+            for hit in self.retriever.top(scores, self.thresholds.candidates)
+        ]

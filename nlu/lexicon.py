@@ -1,0 +1,29 @@
+"""The domain lexicon (typos, dialect words, user dictionary) read from nlu/data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    typos: dict[str, str]
+    dialect: dict[str, str]
+    words: tuple[str, ...]
+
+
+@cache
+def lexicon() -> Lexicon:
+    """Read lexicon.yaml once per process."""
+    data = yaml.safe_load((DATA_DIR / "lexicon.yaml").read_text(encoding="utf-8"))
+    return Lexicon(
+        typos=dict(data.get("typos") or {}),
+        dialect=dict(data.get("dialect") or {}),
+        words=tuple(data.get("words") or ()),
+    )

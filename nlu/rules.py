@@ -1,0 +1,56 @@
+"""Rules that must not depend on a model: the emergency detector and short forms.
+
+Emergency must never be missed, so the patterns are broad (recall first) and
+override every other intent; a few guards stop talk *about* risks (隐患, 演练)
+from paging the duty phone.
+"""
+
+from __future__ import annotations
+
+import re
+
+_EMERGENCY = re.compile(
+    "|".join(
+        [
+            # fire and smoke
+            r"(?<![不没])着火|起火|失火|火灾|烧起来|燃起来|(?<![没不])冒烟|浓烟|黑烟|全是烟|好多烟|火苗|火光|火星",
+            r"冒火|火花|烧焦|焦味.{0,4}烟|爆炸|炸了|炸裂|火.{0,4}窜",
+            # gas
+            r"(?:煤气|燃气|天然气|液化气).{0,3}(?:味|泄|漏)|漏气",
+            # lifts
+            r"电梯.{0,8}(?:困|关人|关住|关在|出不来|往下掉|坠)|(?:困|关|卡)在电梯|被困|困人|困住|卡在.{0,6}中间",
+            # water
+            r"爆管|(?:水管|管子|管道|消防管|暖气管|水管子|总管).{0,3}(?:爆|崩|裂开了)|水漫|淹了|被淹|发大水",
+            r"(?:车库|地下室|配电房|电梯井).{0,4}进水|瀑布",
+            # electricity
+            r"触电|漏电|电到人|麻手",
+            # people
+            r"受伤|流血|出血|晕倒|昏倒|晕过去|昏迷|叫不醒|不省人事|摔下来|从.{1,8}掉下来|溺水|掉进去|压住|压到人|要掉下来|要跳(?!绳)",
+            r"被车撞|撞人|咬伤|被.{0,3}咬|心脏病|抽搐|喘不上气|要跳楼|跳楼|轻生|救护车|打120|打110|打119",
+            # crime
+            r"抢劫|抢包|抢东西|打架|打起来|持刀|拿着刀|拿刀|砍人|小偷|撬门|撬锁|入室|偷东西|跟踪|报警|绑架|非礼",
+            r"砸车|砸门|砸到人|砸伤|翻墙|形迹可疑|被盗|被撬|撬了",
+            # calls for help
+            r"救命|救救|sos|快来人|出大事|要塌|塌了|倒塌",
+        ]
+    )
+)
+_NOT_NOW = re.compile(
+    r"隐患|演练|演习|万一|如果|假如|预防|报警器|防盗报警|会不会.{0,6}(?:着火|漏电)"
+)
+
+
+def is_emergency(normalized: str) -> bool:
+    """True when the message reports immediate danger (recall over precision)."""
+    compact = normalized.replace(" ", "")
+    return bool(_EMERGENCY.search(compact)) and not _NOT_NOW.search(compact)
+
+
+_QUESTION = re.compile(
+    r"吗|[?？]|怎么|什么|多少|哪|几|能不能|可不可以|可以|是否|有没有|要不要|如何|规定"
+)
+
+
+def looks_like_question(normalized: str) -> bool:
+    """A question shape: worth showing FAQ candidates even when the intent is unsure."""
+    return bool(_QUESTION.search(normalized))

@@ -1,0 +1,18 @@
+"""Train-and-save, and the start-up rule: use the newest artifact, train one if none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nlu.dataset import training_examples
+from nlu.model import newest_artifact, train
+
+
+def train_and_save(model_dir: Path) -> Path:
+    """Train on nlu/data + the demo KB and write a new versioned artifact."""
+    return train(training_examples()).save(model_dir)
+
+
+def ensure_model(model_dir: Path) -> Path:
+    """The newest artifact, training one first when the directory has none."""
+    return newest_artifact(model_dir) or train_and_save(model_dir)

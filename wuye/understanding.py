@@ -1,0 +1,35 @@
+"""Builds the server's understander from the config: demo KB, newest model, live FAQ index."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import Config, NluConfig
+from knowledge_base.demo import load_demo_if_empty
+from knowledge_base.repository import FaqRepository
+from nlu.engine import Thresholds
+from nlu.live import LiveUnderstander
+from nlu.training import ensure_model
+
+
+def thresholds(nlu: NluConfig) -> Thresholds:
+    """The decision knobs of config.yaml's nlu section."""
+    return Thresholds(
+        faq_answer_threshold=nlu.faq_answer_threshold,
+        faq_suggest_threshold=nlu.faq_suggest_threshold,
+        emergency_floor=nlu.emergency_floor,
+        faq_classifier_weight=nlu.faq_classifier_weight,
+    )
+
+
+def build_understander(config: Config, sessions: sessionmaker[Session]) -> LiveUnderstander:
+    """Load the demo KB if empty, the newest model (training one if none), and serve both."""
+    load_demo_if_empty(sessions)
+    model_dir = config.path(config.nlu.model_dir)
+    ensure_model(model_dir)
+    return LiveUnderstander(
+        model_dir,
+        FaqRepository(sessions),
+        thresholds(config.nlu),
+        kb_check_seconds=config.nlu.kb_check_seconds,
+    )
