@@ -124,7 +124,9 @@ def _time_value(m: re.Match[str]) -> dict[str, str | None]:
 
     period = m.group("period") or m.group("period2")
     clock = m.group("clock") or m.group("clock2") or m.group("clock3")
-    return {"day": norm(m.group("day")), "period": period, "clock": _clock(clock, period)}
+    day = m.group("day")
+    evening = period or ("晚上" if day and "晚" in day else None)  # 今晚7点 is 19:00
+    return {"day": norm(day), "period": period, "clock": _clock(clock, evening)}
 
 
 def extract(text: str) -> list[Entity]:
