@@ -55,7 +55,7 @@ def find_time(latest: dict[str, Any]) -> str | None:
 
 
 def _is_time(span: str) -> bool:
-    return bool(span) and bool(re.search(r"[天晚周期拜月日号午上晚早点时末]", span)) and \
+    return len(span) >= 2 and bool(re.search(r"[天晚周期拜月日号午上晚早点时末]", span)) and \
         span not in ("上", "号", "日", "天")
 
 
@@ -88,3 +88,12 @@ def description(text: str, filler: list[str]) -> str:
 def substantive(text: str, minimum: int = 3) -> bool:
     """Enough left to count as a description (not just 我要报修)."""
     return len(plain(text)) >= minimum
+
+
+_CORRECTION = re.compile(
+    r"^\s*(?:不对|不是|错了|有误|更正一下|改一下)[\s,，。!！]*(?:应该是|应是|是|改成|改为)?")
+
+
+def strip_correction(text: str) -> str:
+    """不对，是明天下午 → 明天下午."""
+    return _CORRECTION.sub("", text)

@@ -27,10 +27,10 @@ class FormSpec:
     confirm: bool = True
 
     def required(self, values: dict[str, Any]) -> list[str]:
-        """The questions that apply given what is known (visit time only for home repairs)."""
+        """The questions that apply (visit time only for home repairs; unknown yet = applies)."""
         conditions = self.only_if or {}
         return [slot for slot in self.slots
-                if all(values.get(k) == v for k, v in conditions.get(slot, {}).items())]
+                if all(values.get(k) in (None, v) for k, v in conditions.get(slot, {}).items())]
 
     def missing(self, values: dict[str, Any]) -> str | None:
         return next((s for s in self.required(values) if values.get(s) is None), None)

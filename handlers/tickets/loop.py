@@ -17,8 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from handlers.base import BaseAction, decision_of
 from handlers.deps import HandlerDeps
 from handlers.tickets import answers
-from handlers.tickets.extract import text_of
-from handlers.tickets.forms import FormSpec, every_form_slot
+from handlers.tickets.extract import find_phone, find_room, find_time, text_of
+from handlers.tickets.forms import FormSpec, every_form_slot, words
 from handlers.tickets.households import Households
 from handlers.tickets.rooms import mask_phone, parse_room
 from handlers.tickets.validation import TicketFormValidation
@@ -41,9 +41,19 @@ class FormLoop(BaseAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
+        """One turn; everything said is merged into one message (WeChat shows one reply)."""
+        local = CollectingDispatcher()
+        events = await self.step(local, tracker)
+        texts = [m["text"] for m in local.messages if m.get("text")]
+        if texts:
+            dispatcher.utter_message(text="\n".join(texts))
+        return events
+
+    async def step(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         slots = dict(tracker.slots)
+        active = (tracker.active_loop or {}).get("name") == self.spec.name
         events: Events = []
-        if (tracker.active_loop or {}).get("name") != self.spec.name:
+        if not active:
             events = self.start(tracker.sender_id)
             slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
         elif (reply := self.interrupt(dispatcher, tracker, slots)) is not None:
@@ -51,7 +61,14 @@ class FormLoop(BaseAction):
         requested = slots.get("requested_slot")
         if requested == "confirm" and answers.is_yes(text_of(tracker.latest_message)):
             return events + [FollowupAction(self.spec.submit)]
-        events += await self.validate(dispatcher, tracker, slots)
+        said = CollectingDispatcher()
+        validated = await self.validate(said, tracker, slots)
+        target = self.switch_target(tracker) if active else None
+        if target and not any(e.get("value") is not None for e in validated):
+            return clear_form() + [FollowupAction(target)]
+        dispatcher.messages.extend(said.messages)
+        self.acknowledge_corrections(dispatcher, slots, validated)
+        events += validated
         slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
         if slots.get("form_abort"):
             return events + clear_form()
@@ -87,7 +104,7 @@ class FormLoop(BaseAction):
         if answers.is_cancel(text, yes_no_question=requested == "callback"):
             self.say(dispatcher, "form_cancelled")
             return clear_form()
-        faq_id = self.digression(tracker)
+        faq_id = None if answers_question(latest, requested) else self.digression(tracker)
         if faq_id:
             entry = self.deps.faqs.get(faq_id)
             dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
@@ -107,6 +124,28 @@ class FormLoop(BaseAction):
             return None
         entry = self.deps.faqs.get(decision.faq_id)
         return decision.faq_id if entry is not None and entry.enabled else None
+
+    def acknowledge_corrections(self, dispatcher: CollectingDispatcher, before: dict[str, Any],
+                                validated: Events) -> None:
+        """Say so when a value given earlier was replaced (不对，是3栋2单元503)."""
+        for event in validated:
+            name, value = event.get("name"), event.get("value")
+            old = before.get(str(name))
+            if name in self.spec.summary and value is not None and old not in (None, "", value):
+                self.say(dispatcher, "slot_corrected", label=self.deps.texts(f"label_{name}"),
+                         value=summary_value(str(name), value))
+
+    def switch_target(self, tracker: Tracker) -> str | None:
+        """The resident clearly moved on (another request, 转人工) instead of answering."""
+        from handlers.registry import INTENT_ACTIONS  # the registry imports this module
+
+        decision = decision_of(tracker)
+        if decision is None or decision.intent not in words("switch_intents"):
+            return None
+        if decision.confidence < self.deps.config.nlu.confidence_threshold:
+            return None
+        target = INTENT_ACTIONS.get(decision.intent)
+        return target if target != self.spec.name else None
 
     async def validate(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                        slots: dict[str, Any]) -> Events:
@@ -152,6 +191,19 @@ class FormLoop(BaseAction):
                 lines.append(self.deps.texts("summary_line", label=self.deps.texts(
                     f"label_{slot}"), value=value))
         return "\n".join(lines)
+
+
+def answers_question(latest: dict[str, Any], requested: str | None) -> bool:
+    """A short closed answer (需要, 确认, a time, a room...) is never an FAQ digression."""
+    text = text_of(latest)
+    if requested == "callback" and answers.callback_answer(text) is not None:
+        return True
+    if requested == "last4" and answers.last4(text):
+        return True
+    if requested == "confirm" and (answers.is_yes(text) or answers.is_no(text)):
+        return True
+    return answers.is_skip(text) or any(
+        found(latest) for found in (find_room, find_phone, find_time))
 
 
 def summary_value(slot: str, value: Any) -> str:

@@ -42,6 +42,7 @@ class TicketStatusAction(BaseAction):
                 "status_line", number=view.number, type_name=service.life.type_name(view.type),
                 state_name=service.life.state_name(view.state), department=view.department,
                 deadline=local_time(view.deadline, self.deps.config.service.timezone),
+                deadline_kind=view.deadline_kind,
                 summary=view.summary[:30]))
         if urged:
             lines.append(self.deps.texts("status_urged", numbers="、".join(urged)))

@@ -22,6 +22,7 @@ from handlers.tickets.extract import (
     find_room,
     find_time,
     find_word,
+    strip_correction,
     substantive,
     text_of,
 )
@@ -31,6 +32,7 @@ from handlers.tickets.rooms import parse_phone, parse_room
 from handlers.tickets.rules import DispatchRules
 
 Slots = dict[str, Any]
+MAX_TEXT = 500
 
 
 class TicketFormValidation(FormValidationAction):
@@ -61,15 +63,26 @@ class TicketFormValidation(FormValidationAction):
     def first_turn(tracker: Tracker) -> bool:
         return tracker.get_slot("requested_slot") is None
 
+    def answer(self, tracker: Tracker, slot: str) -> str | None:
+        """The reply to our question as free text, minus homes and a leading 不对，是."""
+        if not self.asked(tracker, slot):
+            return None
+        text = strip_correction(text_of(tracker.latest_message))
+        cleaned = description(text, words("filler"))
+        return cleaned if substantive(cleaned, 2) else None
+
     def free_text(self, tracker: Tracker, slot: str) -> Slots:
         text = text_of(tracker.latest_message)
-        if self.asked(tracker, slot) and substantive(text, 2):
-            return {slot: text.strip()}
+        if (reply := self.answer(tracker, slot)) is not None:
+            return {slot: reply}
         if self.first_turn(tracker):
             cleaned = description(text, words("filler"))
             if substantive(cleaned):
                 return {slot: cleaned}
         return {}
+
+    def validate_text(self, slot: str, value: Any) -> Slots:
+        return {slot: str(value).strip()[:MAX_TEXT] or None}
 
     def say(self, dispatcher: CollectingDispatcher, key: str, **values: Any) -> None:
         dispatcher.utter_message(text=self.deps.texts(key, **values))
@@ -105,6 +118,10 @@ class ValidateRepairForm(TicketFormValidation):
                         domain: dict[str, Any]) -> Slots:
         return self.free_text(tracker, "problem")
 
+    def validate_problem(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: dict[str, Any]) -> Slots:
+        return self.validate_text("problem", value)
+
     def extract_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                          domain: dict[str, Any]) -> Slots:
         latest = tracker.latest_message
@@ -115,9 +132,8 @@ class ValidateRepairForm(TicketFormValidation):
             return {"location": "家中" + ("" if home in ("家里", "家中", "我家") else home)}
         if place:
             return {"location": place}
-        if self.asked(tracker, "location") and substantive(text, 2):
-            return {"location": text.strip()}
-        return {}
+        reply = self.answer(tracker, "location")
+        return {"location": reply} if reply else {}
 
     def validate_location(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: dict[str, Any]) -> Slots:
@@ -142,11 +158,14 @@ class ValidateRepairForm(TicketFormValidation):
         found = find_time(tracker.latest_message)
         if found:
             return {"visit_time": found}
-        if self.asked(tracker, "visit_time"):
-            anytime = find_word(text, words("anytime"))
-            return {"visit_time": "随时" if anytime else text.strip()} if substantive(text, 2) \
-                else {}
-        return {}
+        if self.asked(tracker, "visit_time") and find_word(text, words("anytime")):
+            return {"visit_time": "随时"}
+        reply = self.answer(tracker, "visit_time")
+        return {"visit_time": reply} if reply else {}
+
+    def validate_visit_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: dict[str, Any]) -> Slots:
+        return self.validate_text("visit_time", value)
 
 
 class ValidateComplaintForm(TicketFormValidation):
@@ -168,6 +187,10 @@ class ValidateComplaintForm(TicketFormValidation):
         answer = answers.callback_answer(text_of(tracker.latest_message))
         return {} if answer is None else {"callback": answer}
 
+    def validate_callback(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          domain: dict[str, Any]) -> Slots:
+        return {"callback": bool(value)}
+
 
 class ValidateSuggestionForm(TicketFormValidation):
     form = "suggestion_form"
@@ -175,6 +198,10 @@ class ValidateSuggestionForm(TicketFormValidation):
     def extract_content(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: dict[str, Any]) -> Slots:
         return self.free_text(tracker, "content")
+
+    def validate_content(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: dict[str, Any]) -> Slots:
+        return self.validate_text("content", value)
 
 
 class ValidateServiceForm(TicketFormValidation):
@@ -188,15 +215,21 @@ class ValidateServiceForm(TicketFormValidation):
                 return {"service": service}
         return {}
 
+    def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: dict[str, Any]) -> Slots:
+        return self.validate_text("service", value)
+
     def extract_when(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any]) -> Slots:
         found = find_time(tracker.latest_message)
         if found:
             return {"when": found}
-        text = text_of(tracker.latest_message)
-        if self.asked(tracker, "when") and substantive(text, 2):
-            return {"when": text.strip()}
-        return {}
+        reply = self.answer(tracker, "when")
+        return {"when": reply} if reply else {}
+
+    def validate_when(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     domain: dict[str, Any]) -> Slots:
+        return self.validate_text("when", value)
 
 
 class ValidateBindForm(TicketFormValidation):
@@ -248,3 +281,4 @@ VALIDATORS: tuple[type[TicketFormValidation], ...] = (
     ValidateRepairForm, ValidateComplaintForm, ValidateSuggestionForm, ValidateServiceForm,
     ValidateBindForm,
 )
+

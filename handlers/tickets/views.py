@@ -50,6 +50,12 @@ class TicketView:
             return self.response_due
         return self.resolve_due
 
+    @property
+    def deadline_kind(self) -> str:
+        """Which promise `deadline` is: 响应 (first response) or 完成 (done)."""
+        return "响应" if self.state in ("new", "dispatched") or self.resolve_due is None \
+            else "完成"
+
     def overdue(self, now: datetime) -> bool:
         deadline = self.deadline
         return deadline is not None and now > deadline and self.state not in (
