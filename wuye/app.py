@@ -8,6 +8,7 @@ import threading
 
 from flask import Flask, jsonify
 
+import admin
 from bot import simulator, webhook
 from bot.fake_wechat import FakeWechatApi
 from core.config import Config, load_config
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None, services: Services | None = None,
     app.register_blueprint(webhook.bp)
     if config.server.demo:
         app.register_blueprint(simulator.bp)
+    admin.register(app)
 
     @app.get("/healthz")
     def health():  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from core.config import ConfigError, load_config
 from core.db import upgrade
+from wuye import cli_nlu, cli_tickets
 
 log = logging.getLogger("wuye")
 
@@ -103,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true")
     inspect.set_defaults(func=_inspect)
     sub.add_parser("worker", help="run the outbox sender").set_defaults(func=_worker)
+    cli_nlu.add_commands(sub)
+    cli_tickets.add_commands(sub)
     return parser
 
 

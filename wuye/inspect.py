@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.tickets.inspect import bound_rooms, tickets_for
 from wuye.services import Services
 
 LAST_MESSAGES = 20
@@ -14,8 +15,8 @@ def inspect_resident(services: Services, openid: str) -> dict[str, Any]:
     return {
         "openid": openid,
         "handover": state.handover,
-        "bound_rooms": [],
-        "tickets": [],
+        "bound_rooms": bound_rooms(services.sessions, openid),
+        "tickets": tickets_for(services.sessions, openid),
         "last_messages": [
             {
                 "id": m.id,
