@@ -158,7 +158,8 @@ class ValidateRepairForm(TicketFormValidation):
         found = find_time(tracker.latest_message)
         if found:
             return {"visit_time": found}
-        if self.asked(tracker, "visit_time") and find_word(text, words("anytime")):
+        asked_now = self.asked(tracker, "visit_time") or self.first_turn(tracker)
+        if asked_now and find_word(text, words("anytime")):
             return {"visit_time": "随时"}
         reply = self.answer(tracker, "visit_time")
         return {"visit_time": reply} if reply else {}
