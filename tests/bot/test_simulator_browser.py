@@ -111,11 +111,14 @@ def test_a_question_typed_in_the_page_is_answered(page: Any, live_app: LiveApp) 
 def test_menu_button_sends_a_click_event(page: Any, live_app: LiveApp) -> None:
     page.click(".menu button[data-key=MENU_FAQ]")
     page.locator(".msg.user .bubble", has_text="常见问题").wait_for()
-    page.locator(".msg.bot, .note:not(.error)").filter(has_not_text="正在输入").first.wait_for()
+    reply = page.locator(".msg.bot .bubble").first
+    reply.wait_for()
+    assert reply.inner_text().strip()
     assert page.locator(".note.error").count() == 0
     with live_app.services.sessions() as session:
         inbound = session.scalars(select(Message).where(Message.direction == "in")).first()
-    assert inbound is not None and inbound.msg_type == "event"
+    assert inbound is not None and inbound.msg_type.startswith("event")
+    assert "MENU_FAQ" in str(inbound.parsed)
 
 
 def test_later_customer_service_messages_appear_as_bot_bubbles(
@@ -136,3 +139,13 @@ def test_bad_openid_is_refused_by_the_api(live_app: LiveApp) -> None:
                            json={"openid": "<script>", "kind": "text", "content": "你好"},
                            timeout=10)
     assert answer.status_code == 400 and answer.json()["error"] == "bad_openid"
+
+
+def test_api_pushes_encrypted_xml_in_safe_mode(live_app: LiveApp) -> None:
+    answer = requests.post(f"{live_app.url}/simulator/api/send",
+                           json={"openid": "o_api_1", "kind": "voice", "content": "物业费怎么交"},
+                           timeout=20)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["encrypted"] is bool(live_app.services.config.wechat.aes_key)
+    assert body["replies"] and "缴费" in body["replies"][0]["text"]
