@@ -7,7 +7,7 @@ note); changes made by staff are announced to the resident through the notifier.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -255,7 +255,3 @@ class TicketService:
                 "keyword2": {"value": self.life.state_name(view.state)}} if template else None
         self.notifier.notify(view.openid, text, template, data)
 
-
-def overdue_since(view: TicketView, now: datetime) -> timedelta | None:
-    deadline = view.deadline
-    return now - deadline if deadline and view.overdue(now) else None
