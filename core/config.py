@@ -83,6 +83,8 @@ class NluConfig:
     reload_check_seconds: float = 5.0
     # An emergency probability at or above this overrides the top intent (recall first).
     emergency_floor: float = 0.30
+    # An FAQ score at or above this turns an unsure intent into faq.
+    faq_override_score: float = 0.55
     # Weight of the trained FAQ classifier against live retrieval in the FAQ score.
     faq_classifier_weight: float = 0.7
     # How often another process's FAQ edits are looked for (own edits are seen at once).

@@ -7,6 +7,7 @@ Stateless after construction, so one engine serves many threads.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,11 @@ from nlu.rules import is_emergency, looks_like_question
 
 EMERGENCY = "emergency"
 FAQ = "faq"
+BILL_QUERY = "bill_query"
+# Signs a bill question is about the sender's own account: a person, a room, a payment history.
+_OWN = re.compile(
+    r"我|咱|俺|自家|本户|\d{3,4}|上个?月|上次|上季度|去年|交了|交过|交的|欠|扣|余额|账单|记录"
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,8 @@ class Thresholds:
 
     faq_answer_threshold: float = 0.55
     faq_suggest_threshold: float = 0.25
+    confidence_threshold: float = 0.45
+    faq_override_score: float = 0.55
     emergency_floor: float = 0.30
     faq_classifier_weight: float = 0.5
     candidates: int = 3
@@ -65,8 +73,13 @@ class NluEngine:
             confidence = float(probs[self._emergency])
             margin = confidence - float(np.sort(np.delete(probs, self._emergency))[-1])
         faq_id, faq_score, candidates = None, 0.0, []
-        if intent == FAQ or looks_like_question(features.normalized):
+        unsure = confidence < self.thresholds.confidence_threshold
+        if intent == FAQ or unsure or looks_like_question(features.normalized):
             candidates = self._faq_candidates(features)
+            if candidates and intent != EMERGENCY and self._prefer_faq(
+                intent, unsure, candidates[0].score, features.normalized
+            ):
+                intent = FAQ
             if candidates:
                 faq_score = candidates[0].score
                 if intent == FAQ and faq_score >= self.thresholds.faq_answer_threshold:
@@ -81,6 +94,16 @@ class NluEngine:
             candidates=candidates,
             entities=extract(text),
         )
+
+    def _prefer_faq(self, intent: str, unsure: bool, score: float, normalized: str) -> bool:
+        """A strong FAQ match wins over an unsure intent, or over a bill query about no one's bill.
+
+        Bill queries are about the sender's own household; without 我/咱/a room the
+        question is about the rules (物业费单价), which the knowledge base answers.
+        """
+        if intent == FAQ or score < self.thresholds.faq_override_score:
+            return False
+        return unsure or (intent == BILL_QUERY and not _OWN.search(normalized))
 
     def faq_scores(self, features) -> np.ndarray:  # noqa: ANN001
         """Per enabled entry: live retrieval blended with the trained FAQ classifier."""

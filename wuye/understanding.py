@@ -17,6 +17,8 @@ def thresholds(nlu: NluConfig) -> Thresholds:
     return Thresholds(
         faq_answer_threshold=nlu.faq_answer_threshold,
         faq_suggest_threshold=nlu.faq_suggest_threshold,
+        confidence_threshold=nlu.confidence_threshold,
+        faq_override_score=nlu.faq_override_score,
         emergency_floor=nlu.emergency_floor,
         faq_classifier_weight=nlu.faq_classifier_weight,
     )

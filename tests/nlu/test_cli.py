@@ -31,7 +31,8 @@ def fresh_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, trained_model_dir
 def test_predict_writes_one_json_object_per_line(
     fresh_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("物业费怎么交\n\n3栋2单元502 马桶堵了 电话13800138000\n"))
+    stdin = "物业费怎么交\n\n3栋2单元502 马桶堵了 电话13800138000\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     assert _run("nlu", "predict") == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["intent"] for line in lines] == ["faq", "repair"]

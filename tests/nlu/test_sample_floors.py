@@ -22,7 +22,8 @@ def reports(engine: NluEngine, baseline: Baseline) -> tuple[dict[str, float], di
     if not SAMPLE.is_file():
         pytest.skip(f"labelled sample not found at {SAMPLE} (shared/ is not beside the repo)")
     rows = read_rows(SAMPLE)
-    return evaluate(engine.understand, rows).headline(), evaluate(baseline.understand, rows).headline()
+    ours = evaluate(engine.understand, rows).headline()
+    return ours, evaluate(baseline.understand, rows).headline()
 
 
 @pytest.mark.parametrize("metric", sorted(FLOORS))
