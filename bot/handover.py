@@ -102,7 +102,7 @@ class Handover:
         """The bot answers again, in the same conversation."""
         state = self._owned(openid, agent_id)
         state.owner, state.agent_id = "bot", None
-        for slot in ("fallback_count", "unsure_streak", "complaint_count"):
+        for slot in ("fallback_count", "complaint_count"):
             state.slots.pop(slot, None)
         self.states.save(state)
         self._end(openid, "handed_back")

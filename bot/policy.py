@@ -27,7 +27,6 @@ _EXCLAMATIONS = re.compile(r"[!！]")
 _LATIN = re.compile(r"[A-Za-z]")
 _MENU_CHOICE = re.compile(r"^\s*(?:第)?[1-9１-９一二三]\s*(?:个|项|条)?\s*[。.!！]?\s*$")
 MIN_CAPS_LETTERS = 4
-UNSURE_TURNS = 2
 
 
 class RatingSource(Protocol):
@@ -73,16 +72,16 @@ def is_angry(config: Config, text: str, decision: Decision, state: ConversationS
 def stays_unsure(config: Config, text: str, decision: Decision,
                  state: ConversationState) -> bool:
     """Unsure again right after the bot asked to rephrase or offered a menu."""
-    if state.active_loop or (state.slots.get("faq_menu") and _MENU_CHOICE.match(text)):
-        state.slots.pop("unsure_streak", None)
+    menu = state.slots.get("faq_menu")
+    if state.active_loop or (menu and _MENU_CHOICE.match(text)):
         return False
     nlu = config.nlu
     unsure = (decision.confidence < nlu.confidence_threshold
-              or decision.margin < nlu.margin_threshold) \
-        and decision.faq_score < nlu.faq_answer_threshold
-    if not unsure:
-        state.slots.pop("unsure_streak", None)
+              or decision.margin < nlu.margin_threshold) and decision.faq_id is None
+    misses = int(state.slots.get("fallback_count") or 0)
+    if not unsure or not (menu or misses):
         return False
-    streak = int(state.slots.get("unsure_streak") or 0) + 1
-    state.slots["unsure_streak"] = streak
-    return streak >= UNSURE_TURNS
+    # After a rephrase request, a message with no FAQ to suggest goes to the fallback
+    # action, which hands over on its own second miss (reason "fallback").
+    suggests = any(c.score >= nlu.faq_suggest_threshold for c in decision.candidates)
+    return not (misses and not suggests)

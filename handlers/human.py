@@ -125,7 +125,7 @@ class HumanAction(BaseAction):
             text = self.deps.texts("handoff_off_hours", back=back)
         dispatcher.utter_message(text=prefix + text)
         return [SlotSet("handover_reason", None), SlotSet("handover", reason),
-                SlotSet("fallback_count", 0), SlotSet("unsure_streak", 0)]
+                SlotSet("fallback_count", 0)]
 
 
 class RatingAction(BaseAction):
