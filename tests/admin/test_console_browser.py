@@ -1,0 +1,120 @@
+"""Handover end to end in headless Chromium: a resident in the simulator, an agent in the console.
+
+Two pages on the live demo app: the resident asks for a person; the console
+shows it without a reload; the agent takes over and replies; the resident sees
+the reply (a customer-service message through the fake WeChat API); the agent
+hands back; the bot answers the next question.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from admin.users import UserStore
+from tests.admin.conftest import PASSWORD, with_console
+from tests.conftest import make_config
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+WEEKDAY_MORNING = "2026-11-18T10:00:00+08:00"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+]
+
+
+@pytest.fixture()
+def live_url(tmp_path: Path, sqlite_url: str, redis_url: str, redis_client: redis_lib.Redis,
+             model_dir: Path) -> Iterator[str]:
+    """The demo app as `wuye serve --demo` runs it, console included, on a loopback port."""
+    from wuye.app import create_app
+
+    config = make_config(
+        tmp_path, server={"demo": True}, database={"url": sqlite_url},
+        redis={"url": redis_url}, nlu={"model_dir": str(model_dir)},
+        outbox={"poll_seconds": 0.2}, handoff={"clock": WEEKDAY_MORNING},
+    )
+    app = with_console(create_app(config))
+    services = app.extensions["wuye"]
+    UserStore(services.sessions).create("wang", PASSWORD, "agent", "小王")
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+        stop = services.extras.get("reloader_stop")
+        if stop is not None:
+            stop.set()
+        services.close()
+
+
+@pytest.fixture()
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser: Any) -> Any:
+    context = browser.new_context(locale="zh-CN")
+    context.set_default_timeout(20_000)
+    return context.new_page()
+
+
+def test_resident_asks_for_a_person_and_an_agent_answers_live(
+    browser: Any, live_url: str
+) -> None:
+    agent = new_page(browser)
+    agent.goto(f"{live_url}/console")  # anonymous: sent to the login page
+    agent.fill("input[name=username]", "wang")
+    agent.fill("input[name=password]", PASSWORD)
+    agent.click("button[type=submit]")
+    agent.wait_for_url(f"{live_url}/console")
+    agent.locator("#live.on").wait_for()  # the event stream is connected
+
+    resident = new_page(browser)
+    resident.goto(f"{live_url}/simulator")
+    openid = resident.locator("#openid").input_value()
+    resident.fill("#input", "转人工")
+    resident.click("#send")
+    resident.locator(".msg.bot", has_text="已为您转接人工客服").wait_for()
+
+    waiting = agent.locator(f"#queue-waiting li[data-openid='{openid}']")
+    waiting.wait_for()  # appeared without a reload
+    assert agent.locator("#badge").is_visible()
+    waiting.click()
+    agent.click("#btn-take")
+    agent.locator("#btn-send:enabled").wait_for()
+
+    resident.fill("#input", "我家卫生间漏水了")
+    resident.click("#send")
+    agent.locator("#history .msg.in", has_text="我家卫生间漏水了").wait_for()  # live, silent bot
+
+    agent.fill("#reply-text", "您好，我是客服专员小王，马上安排师傅上门。")
+    agent.click("#btn-send")
+    agent.locator("#history .msg.agent[data-status=sent]").wait_for()
+    resident.locator(".msg.bot", has_text="马上安排师傅上门").wait_for()
+
+    agent.click("#btn-handback")
+    resident.locator(".msg.bot", has_text="智能客服小翠继续为您服务").wait_for()
+    resident.fill("#input", "物业费怎么交")
+    resident.click("#send")
+    resident.locator(".msg.bot", has_text="缴费").wait_for()
+    assert agent.locator(f"#queue-mine li[data-openid='{openid}']").count() == 0
