@@ -6,6 +6,8 @@ the reference, so readers never see a half-built one and never wait on training.
 
 from __future__ import annotations
 
+import logging
+import pickle
 import threading
 import time
 from pathlib import Path
@@ -13,8 +15,10 @@ from pathlib import Path
 from knowledge_base.repository import FaqRepository, local_generation
 from nlu.decision import Decision
 from nlu.engine import NluEngine, Thresholds
-from nlu.model import NluModel, load, newest_artifact
+from nlu.model import ArtifactError, NluModel, load, newest_artifact
 from nlu.retrieval import FaqRetriever
+
+log = logging.getLogger(__name__)
 
 
 class LiveUnderstander:
@@ -36,6 +40,7 @@ class LiveUnderstander:
         if path is None:
             raise FileNotFoundError(f"no NLU model in {model_dir}")
         self._model_path = path
+        self._rejected: Path | None = None
         self._kb_stamp = repository.stamp()
         self._local_generation = local_generation()
         self._kb_checked = time.monotonic()
@@ -59,10 +64,15 @@ class LiveUnderstander:
         if path is None or path == self._model_path:
             return False
         with self._lock:
-            if path == self._model_path:
+            if path in (self._model_path, self._rejected):
                 return False
-            engine = self._engine
-            self._engine = NluEngine(load(path), engine.retriever, self._thresholds)
+            try:
+                model = load(path)
+            except (ArtifactError, OSError, pickle.UnpicklingError, EOFError):
+                log.exception("NLU artifact %s not usable; keeping %s", path, self._model_path)
+                self._rejected = path
+                return False
+            self._engine = NluEngine(model, self._engine.retriever, self._thresholds)
             self._model_path = path
         return True
 

@@ -23,6 +23,8 @@ from nlu.normalize import normalize
 from nlu.tokenizer import tokens
 
 NO_FAQ = "__none__"
+# Bumped whenever the pickled layout changes; an older artifact is retrained, not loaded.
+ARTIFACT_FORMAT = 2
 ARTIFACT_GLOB = "nlu-*.pkl"
 SHORT_FORM_INTENTS = ("greet", "goodbye", "human")
 SHORT_FORM_MAX_CHARS = 8
@@ -91,6 +93,7 @@ def _train(examples: Sequence[Example]) -> NluModel:
     }
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     meta = {
+        "format": ARTIFACT_FORMAT,
         "examples": len(examples),
         "features": len(vectorizer.vocabulary),
         "seconds": round(time.perf_counter() - started, 2),
@@ -107,6 +110,19 @@ def newest_artifact(directory: Path) -> Path | None:
 def load(path: Path) -> NluModel:
     # Artifacts are written only by our own `train`, into our own var/ directory.
     model = pickle.loads(path.read_bytes())  # noqa: S301
-    if not isinstance(model, NluModel):
-        raise TypeError(f"{path}: not an NLU model artifact")
+    if not isinstance(model, NluModel) or model.meta.get("format") != ARTIFACT_FORMAT:
+        raise ArtifactError(f"{path}: not an NLU model artifact of format {ARTIFACT_FORMAT}")
     return model
+
+
+def is_current(path: Path) -> bool:
+    """True when the artifact loads with this code (format and classes match)."""
+    try:
+        load(path)
+    except (ArtifactError, AttributeError, ModuleNotFoundError, pickle.UnpicklingError, EOFError):
+        return False
+    return True
+
+
+class ArtifactError(ValueError):
+    """An artifact this code cannot use (another format, or not ours)."""

@@ -46,6 +46,7 @@ class _TermMatrix:
         self.idf = idf
         self.rows = rows
         self.max_idf = float(idf.max()) if len(idf) else 1.0
+        self.offset = 0  # where these rows start in the retriever's stacked matrix
 
 
 class FaqRetriever:
@@ -64,26 +65,72 @@ class FaqRetriever:
                 word_docs.append(tokens(norm))
                 gram_docs.append(bigrams(norm))
         self._starts = np.flatnonzero(np.r_[True, np.diff(doc_entry) != 0]) if doc_entry else None
-        self._keywords = [
-            [normalize(k).replace(" ", "") for k in entry.keywords if k.strip()]
-            for entry in self.entries
-        ]
+        self._keywords: dict[str, list[int]] = {}
+        for index, entry in enumerate(self.entries):
+            for keyword in {normalize(k).replace(" ", "") for k in entry.keywords if k.strip()}:
+                self._keywords.setdefault(keyword, []).append(index)
+        self._keyword_lengths = sorted({len(k) for k in self._keywords})
         self._words = _bm25(word_docs)
         self._grams = _cosine(gram_docs)
+        self._grams.offset = len(self._words.vocabulary)
+        self._stacked = np.vstack([self._words.rows, self._grams.rows])
 
     def scores(self, normalized: str, words: list[str]) -> np.ndarray:
         """One score per enabled entry, in [0, 1]."""
         if self._starts is None:
             return np.zeros(0)
-        docs = BM25_WEIGHT * _query(self._words, set(words), sublinear=False)
-        docs += (1 - BM25_WEIGHT) * _query(self._grams, bigrams(normalized), sublinear=True)
+        rows, weights = self._query_rows(set(words), self._words, BM25_WEIGHT, linear=True)
+        gram_rows, gram_weights = self._query_rows(
+            set(bigrams(normalized)), self._grams, 1 - BM25_WEIGHT, linear=False
+        )
+        rows += gram_rows
+        weights += gram_weights
+        if not rows:
+            return np.zeros(len(self.entries))
+        # One gather over the stacked word and bigram matrices, one product.
+        docs = np.asarray(weights) @ self._stacked[rows]
         best = np.maximum.reduceat(docs, self._starts)
-        compact = normalized.replace(" ", "")
-        for entry, keywords in enumerate(self._keywords):
-            hits = sum(1 for kw in keywords if kw in compact)
-            if hits:
-                best[entry] += min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * hits)
+        hits = self._keyword_hits(normalized.replace(" ", ""))
+        for entry, count in hits.items():
+            best[entry] += min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * count)
         return np.minimum(best, 1.0)
+
+    @staticmethod
+    def _query_rows(
+        terms: set[str], matrix: _TermMatrix, share: float, linear: bool
+    ) -> tuple[list[int], list[float]]:
+        """Rows and weights of the query's terms, normalized by the whole query.
+
+        Words: BM25 coverage (idf-weighted share of the query found in a document).
+        Bigrams: cosine with binary query weights. Unknown terms count with the
+        highest idf, so what the knowledge base never mentions lowers the score.
+        """
+        vocabulary, idf = matrix.vocabulary, matrix.idf
+        rows = [vocabulary[t] for t in terms if t in vocabulary]
+        unknown = len(terms) - len(rows)
+        weights = idf[rows] if rows else np.zeros(0)
+        if linear:
+            total = float(weights.sum()) + unknown * matrix.max_idf
+        else:
+            total = math.sqrt(float(weights @ weights) + unknown * matrix.max_idf**2)
+        if not rows or total == 0:
+            return [], []
+        offset = matrix.offset
+        return [r + offset for r in rows], (weights * (share / total)).tolist()
+
+    def _keyword_hits(self, compact: str) -> dict[int, int]:
+        """Entry → how many of its keywords occur in the text (substring lookups, no scan)."""
+        found = {
+            compact[i:i + n]
+            for n in self._keyword_lengths
+            for i in range(len(compact) - n + 1)
+            if compact[i:i + n] in self._keywords
+        }
+        hits: dict[int, int] = {}
+        for keyword in found:
+            for entry in self._keywords[keyword]:
+                hits[entry] = hits.get(entry, 0) + 1
+        return hits
 
     def search(self, text: str, k: int = 3) -> list[Hit]:
         """Top-k entries for a message, best first."""
@@ -97,26 +144,6 @@ class FaqRetriever:
             for i in order
             if scores[i] > 0
         ]
-
-
-def _query(matrix: _TermMatrix, terms: Sequence[str] | set[str], sublinear: bool) -> np.ndarray:
-    """Query-normalized similarity of every document (BM25 coverage or cosine)."""
-    counts = Counter(terms)
-    if not counts:
-        return np.zeros(matrix.rows.shape[1])
-    rows, weights, total = [], [], 0.0
-    for term, n in counts.items():
-        i = matrix.vocabulary.get(term)
-        idf = matrix.idf[i] if i is not None else matrix.max_idf
-        weight = (1 + math.log(n)) * idf if sublinear else idf
-        total += weight * weight if sublinear else weight
-        if i is not None:
-            rows.append(i)
-            weights.append(weight)
-    if not rows:
-        return np.zeros(matrix.rows.shape[1])
-    norm = math.sqrt(total) if sublinear else total
-    return np.asarray(weights) @ matrix.rows[rows] / norm
 
 
 def _vocabulary(docs: list[list[str]]) -> tuple[dict[str, int], Counter[str]]:

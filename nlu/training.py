@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nlu.dataset import training_examples
-from nlu.model import newest_artifact, train
+from nlu.model import is_current, newest_artifact, train
 
 
 def train_and_save(model_dir: Path) -> Path:
@@ -14,5 +14,8 @@ def train_and_save(model_dir: Path) -> Path:
 
 
 def ensure_model(model_dir: Path) -> Path:
-    """The newest artifact, training one first when the directory has none."""
-    return newest_artifact(model_dir) or train_and_save(model_dir)
+    """The newest artifact, training one first when there is none this code can load."""
+    newest = newest_artifact(model_dir)
+    if newest is not None and is_current(newest):
+        return newest
+    return train_and_save(model_dir)
