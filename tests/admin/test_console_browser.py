@@ -107,6 +107,9 @@ def test_resident_asks_for_a_person_and_an_agent_answers_live(
     resident.click("#send")
     agent.locator("#history .msg.in", has_text="我家卫生间漏水了").wait_for()  # live, silent bot
 
+    agent.fill("#reply-text", "/稍等")
+    agent.press("#reply-text", "Tab")  # a canned reply, inserted by its shortcut
+    assert agent.input_value("#reply-text").startswith("好的，请您稍等")
     agent.fill("#reply-text", "您好，我是客服专员小王，马上安排师傅上门。")
     agent.click("#btn-send")
     agent.locator("#history .msg.agent[data-status=sent]").wait_for()
