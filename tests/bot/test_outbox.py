@@ -225,3 +225,18 @@ def test_run_worker_stops_when_asked(
     outbox.wake()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_an_item_left_claimed_by_a_dead_worker_is_sent_after_the_lease(
+    outbox: Outbox, sessions: sessionmaker[Session], fake_wechat: FakeWechatApi,
+) -> None:
+    message_id = _reply(outbox, sessions, "o-1", "迟到的回复")
+    now = utcnow()
+    with transaction(sessions) as session:  # what a worker that died mid-send leaves behind
+        item = session.query(OutboxItem).filter_by(message_id=message_id).one()
+        item.attempts, item.next_attempt_at = 1, now + outbox.lease
+    assert outbox.run_once(now=now) == 0
+    assert outbox.run_once(now=now + outbox.lease) == 1
+    _, item = _load(sessions, message_id)
+    assert (item.status, item.attempts) == ("sent", 2)
+    assert len(fake_wechat.sent) == 1
