@@ -14,13 +14,17 @@ import numpy as np
 
 from nlu.decision import Decision, FaqCandidate
 from nlu.entities import extract
-from nlu.model import NluModel
+from nlu.model import Features, NluModel
 from nlu.retrieval import FaqRetriever
 from nlu.rules import is_emergency, looks_like_question
 
 EMERGENCY = "emergency"
 FAQ = "faq"
 BILL_QUERY = "bill_query"
+# A payment already made or owed: the question is about the sender's record.
+_OWN_BILL = re.compile(
+    r"(?:上个?月|上次|上季度|去年|今年).{0,4}[交缴扣]|交了没|交过|还欠|扣了|余额|缴费记录"
+)
 # Signs a bill question is about the sender's own account: a person, a room, a payment history.
 _OWN = re.compile(
     r"我|咱|俺|自家|本户|\d{3,4}|上个?月|上次|上季度|去年|交了|交过|交的|欠|扣|余额|账单|记录"
@@ -34,6 +38,7 @@ class Thresholds:
     faq_answer_threshold: float = 0.55
     faq_suggest_threshold: float = 0.25
     confidence_threshold: float = 0.45
+    bill_margin: float = 0.2
     faq_override_score: float = 0.55
     emergency_floor: float = 0.30
     faq_classifier_weight: float = 0.5
@@ -58,32 +63,8 @@ class NluEngine:
         if not features.normalized:
             return Decision(text=text, intent="out_of_scope", confidence=0.0, margin=0.0,
                             entities=extract(text))
-        probs = self.model.intent.probabilities(features.idx, features.values)
-        order = np.argsort(-probs)
-        intent = self.model.intent.labels[order[0]]
-        confidence = float(probs[order[0]])
-        margin = confidence - float(probs[order[1]])
-        short = self.model.short_forms.get(features.normalized.replace(" ", ""))
-        if short is not None and short != intent:
-            intent, confidence, margin = short, max(confidence, 0.95), 0.9
-        if is_emergency(features.normalized):
-            intent, confidence, margin = EMERGENCY, max(float(probs[self._emergency]), 0.95), 0.9
-        elif float(probs[self._emergency]) >= self.thresholds.emergency_floor:
-            intent = EMERGENCY
-            confidence = float(probs[self._emergency])
-            margin = confidence - float(np.sort(np.delete(probs, self._emergency))[-1])
-        faq_id, faq_score, candidates = None, 0.0, []
-        unsure = confidence < self.thresholds.confidence_threshold
-        if intent == FAQ or unsure or looks_like_question(features.normalized):
-            candidates = self._faq_candidates(features)
-            if candidates and intent != EMERGENCY and self._prefer_faq(
-                intent, unsure, candidates[0].score, features.normalized
-            ):
-                intent = FAQ
-            if candidates:
-                faq_score = candidates[0].score
-                if intent == FAQ and faq_score >= self.thresholds.faq_answer_threshold:
-                    faq_id = candidates[0].faq_id
+        intent, confidence, margin = self._intent(features)
+        intent, faq_id, faq_score, candidates = self._faq(features, intent, confidence)
         return Decision(
             text=text,
             intent=intent,
@@ -95,6 +76,43 @@ class NluEngine:
             entities=extract(text),
         )
 
+    def _intent(self, features: Features) -> tuple[str, float, float]:
+        """Classifier first, then the rules that may overrule it: short forms, emergency."""
+        probs = self.model.intent.probabilities(features.idx, features.values)
+        order = np.argsort(-probs)
+        labels = self.model.intent.labels
+        intent, runner_up = labels[order[0]], labels[order[1]]
+        confidence = float(probs[order[0]])
+        margin = confidence - float(probs[order[1]])
+        if (intent, runner_up) == (FAQ, BILL_QUERY) and margin < self.thresholds.bill_margin:
+            if _OWN_BILL.search(features.normalized):  # 上个月交的…是多少: a record, not a rule
+                intent, confidence, margin = BILL_QUERY, float(probs[order[1]]), 0.0
+        short = self.model.short_forms.get(features.normalized.replace(" ", ""))
+        if short is not None and short != intent:
+            intent, confidence, margin = short, max(confidence, 0.95), 0.9
+        emergency = float(probs[self._emergency])
+        if is_emergency(features.normalized):
+            return EMERGENCY, max(emergency, 0.95), 0.9
+        if emergency >= self.thresholds.emergency_floor and intent != EMERGENCY:
+            return EMERGENCY, emergency, emergency - confidence
+        return intent, confidence, margin
+
+    def _faq(
+        self, features: Features, intent: str, confidence: float
+    ) -> tuple[str, str | None, float, list[FaqCandidate]]:
+        """FAQ candidates when the text asks something; an answer only when confident."""
+        unsure = confidence < self.thresholds.confidence_threshold
+        if not (intent == FAQ or unsure or looks_like_question(features.normalized)):
+            return intent, None, 0.0, []
+        candidates = self._faq_candidates(features)
+        if not candidates:
+            return intent, None, 0.0, []
+        score = candidates[0].score
+        if intent != EMERGENCY and self._prefer_faq(intent, unsure, score, features.normalized):
+            intent = FAQ
+        answered = intent == FAQ and score >= self.thresholds.faq_answer_threshold
+        return intent, candidates[0].faq_id if answered else None, score, candidates
+
     def _prefer_faq(self, intent: str, unsure: bool, score: float, normalized: str) -> bool:
         """A strong FAQ match wins over an unsure intent, or over a bill query about no one's bill.
 
@@ -105,7 +123,7 @@ class NluEngine:
             return False
         return unsure or (intent == BILL_QUERY and not _OWN.search(normalized))
 
-    def faq_scores(self, features) -> np.ndarray:  # noqa: ANN001
+    def faq_scores(self, features: Features) -> np.ndarray:
         """Per enabled entry: live retrieval blended with the trained FAQ classifier."""
         retrieval = self.retriever.scores(features.normalized, features.words)
         if not len(retrieval):
@@ -118,7 +136,7 @@ class NluEngine:
         # An entry the model never saw (added after training) is judged on retrieval alone.
         return np.where(known, blended, retrieval)
 
-    def _faq_candidates(self, features) -> list[FaqCandidate]:  # noqa: ANN001
+    def _faq_candidates(self, features: Features) -> list[FaqCandidate]:
         scores = self.faq_scores(features)
         return [
             FaqCandidate(hit.faq_id, hit.question, hit.score)
