@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -14,6 +15,8 @@ from handlers.tickets.households import Households
 from handlers.tickets.loop import clear_form
 from handlers.tickets.service import NewTicket
 from handlers.tickets.submit import ticket_service
+
+REPEAT_WINDOW = timedelta(minutes=30)
 
 
 class EmergencyAction(BaseAction):
@@ -30,9 +33,13 @@ class EmergencyAction(BaseAction):
         room = find_room(latest) or (bound[0] if bound else None)
         phone = homes.phone(tracker.sender_id, room) if room else ""
         service = ticket_service(self.deps)
-        view = service.create(NewTicket(
-            type="emergency", openid=tracker.sender_id, text=text, summary=text[:200],
-            room=room, phone=phone, fields={"message": text}))
+        view = service.recent_open(tracker.sender_id, "emergency", REPEAT_WINDOW)
+        if view is not None:  # the same emergency told again: one ticket, with the new words
+            service.add_note(view.number, f"resident:{tracker.sender_id}", "再次求助：" + text)
+        else:
+            view = service.create(NewTicket(
+                type="emergency", openid=tracker.sender_id, text=text, summary=text[:200],
+                room=room, phone=phone, fields={"message": text}))
         advice = self.deps.texts.raw("emergency_advice")
         self.say(dispatcher, "emergency_reply", number=view.number,
                  advice=advice.get(view.category, advice["default"]))

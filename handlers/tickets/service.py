@@ -7,7 +7,7 @@ note); changes made by staff are announced to the resident through the notifier.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -218,6 +218,24 @@ class TicketService:
                                    .order_by(TicketEvent.id))
             return [{"kind": e.kind, "from": e.from_state, "to": e.to_state, "actor": e.actor,
                      "note": e.note, "at": e.created_at.isoformat()} for e in rows]
+
+    def recent_open(self, openid: str, ticket_type: str, within: timedelta) -> TicketView | None:
+        """The resident's latest open ticket of this type created within `within`."""
+        since = utcnow() - within
+        with self.sessions() as session:
+            ticket = session.scalars(
+                select(Ticket).where(Ticket.openid == openid, Ticket.type == ticket_type,
+                                     Ticket.created_at >= since,
+                                     Ticket.state.in_(self.life.open_states))
+                .order_by(Ticket.id.desc()).limit(1)).first()
+            return TicketView.of(ticket) if ticket else None
+
+    def add_note(self, number: str, actor: str, note: str) -> TicketView:
+        """A remark on the ticket's history without changing it (e.g. a repeated cry for help)."""
+        with transaction(self.sessions) as session:
+            ticket = self._get(session, number)
+            self._event(session, ticket, "note", actor, note, None, None, utcnow())
+            return TicketView.of(ticket)
 
     def awaiting_rating(self, openid: str) -> TicketView | None:
         with self.sessions() as session:

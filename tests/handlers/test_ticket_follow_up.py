@@ -33,6 +33,9 @@ def test_emergency_is_one_reply_with_a_p1_ticket_and_a_handover(pusher: Any,
     assert services.config.service.emergency_phone in reply.text
     assert "警铃" in reply.text  # what to do now
     assert services.states.load(NEW).handover == "waiting"
+    again = pusher.text(NEW, "快来人啊电梯里困着人")
+    assert ticket["number"] in again.text
+    assert len(tickets_for(services.sessions, NEW)) == 1
 
 
 def test_emergency_in_the_middle_of_a_form_is_not_lost(pusher: Any, services: Any) -> None:
