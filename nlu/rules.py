@@ -47,7 +47,8 @@ def is_emergency(normalized: str) -> bool:
 
 
 _QUESTION = re.compile(
-    r"吗|[?？]|怎么|什么|多少|哪|几|可以|是否|如何|规定|(.)不\1"  # 能不能, 上不上班
+    # 能不能 / 上不上班, and a final 不 or 没 (保修不, 交了没) also ask
+    r"吗|[?？]|怎么|什么|多少|哪|几|可以|是否|如何|规定|(.)不\1|[不没]$"
 )
 
 
