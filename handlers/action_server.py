@@ -16,7 +16,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from core.config import Config, load_config
-from core.db import make_engine, make_session_factory
+from core.db import make_engine, make_session_factory, upgrade
 from handlers.deps import HandlerDeps
 from handlers.tickets.actions import build_submits, build_validators
 from handlers.tickets.emergency import EmergencyAction
@@ -63,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    serve(load_config(), args.host, args.port)
+    config = load_config()
+    upgrade(config.database_url)
+    serve(config, args.host, args.port)
     return 0
 
 

@@ -143,5 +143,7 @@ def _bills_import(args: argparse.Namespace) -> int:
 def _actions(args: argparse.Namespace) -> int:
     from handlers.action_server import serve
 
-    serve(load_config(), args.host, args.port)
+    config = load_config()
+    upgrade(config.database_url)
+    serve(config, args.host, args.port)
     return 0
