@@ -52,14 +52,15 @@ class Engine:
 
     def handle(self, inbound: Inbound, message_id: int) -> list[Reply]:
         """Process one stored inbound message; returns what to say (maybe nothing)."""
-        state = self.states.load(inbound.openid)
-        if inbound.is_event:
-            replies = self.on_event(inbound, state)
-        elif inbound.msg_type in ("text", "voice", "link") and inbound.text.strip():
-            replies = self.on_text(inbound.text, state, message_id)
-        else:
-            replies = self.on_media(inbound, state, message_id)
-        self.states.save(state)
+        with self.handover.turn(inbound.openid):  # console ownership changes wait for this turn
+            state = self.states.load(inbound.openid)
+            if inbound.is_event:
+                replies = self.on_event(inbound, state)
+            elif inbound.msg_type in ("text", "voice", "link") and inbound.text.strip():
+                replies = self.on_text(inbound.text, state, message_id)
+            else:
+                replies = self.on_media(inbound, state, message_id)
+            self.states.save(state)
         return replies
 
     # -- events -------------------------------------------------------------

@@ -10,10 +10,14 @@ Events go to one Redis pub/sub channel that every console stream subscribes to.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import redis
+from redis.exceptions import LockError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,8 +28,13 @@ from core.models import OutboxItem
 from core.models.console import ConversationRating, HandoverRecord
 from handlers.human import ServiceHours
 
+log = logging.getLogger(__name__)
+
 EVENTS_CHANNEL = "wuye:console:events"
 OPEN_STATUSES = ("waiting", "agent")
+# One turn (a message through the engine, or an ownership change) per conversation at a time.
+TURN_LOCK_SECONDS = 30
+TURN_WAIT_SECONDS = 10
 
 
 class HandoverError(Exception):
@@ -56,6 +65,25 @@ class Handover:
             raise RuntimeError("Handover needs sessions: call bind(sessions, config)")
         return StateStore(self.redis, self.sessions, self.config.conversation.state_ttl_seconds)
 
+    @contextmanager
+    def turn(self, openid: str) -> Iterator[None]:
+        """Serialize the engine's turn and console ownership changes for one conversation,
+        so neither saves a state the other has just replaced. If the lock cannot be had
+        in time the work goes ahead anyway: a reply matters more than the ordering."""
+        lock = self.redis.lock(f"wuye:turn:{openid}", timeout=TURN_LOCK_SECONDS,
+                               blocking_timeout=TURN_WAIT_SECONDS)
+        acquired = lock.acquire()
+        if not acquired:
+            log.warning("conversation turn lock busy; going ahead without it")
+        try:
+            yield
+        finally:
+            if acquired:
+                try:
+                    lock.release()
+                except LockError:
+                    log.warning("conversation turn lock expired before release")
+
     # -- from the engine ------------------------------------------------------------
     def request(self, state: ConversationState, reason: str, message_id: int | None) -> None:
         """Queue for a person (once) and alert the consoles; emergencies always alert."""
@@ -85,6 +113,10 @@ class Handover:
 
     # -- from the console ----------------------------------------------------------
     def take_over(self, openid: str, agent_id: int) -> ConversationState:
+        with self.turn(openid):
+            return self._take_over(openid, agent_id)
+
+    def _take_over(self, openid: str, agent_id: int) -> ConversationState:
         state = self.states.load(openid)
         if state.owner == "agent" and state.agent_id != agent_id:
             raise HandoverError("owned_by_other")
@@ -100,6 +132,10 @@ class Handover:
 
     def hand_back(self, openid: str, agent_id: int) -> None:
         """The bot answers again, in the same conversation."""
+        with self.turn(openid):
+            self._hand_back(openid, agent_id)
+
+    def _hand_back(self, openid: str, agent_id: int) -> None:
         state = self._owned(openid, agent_id)
         state.owner, state.agent_id = "bot", None
         for slot in ("fallback_count", "complaint_count"):
@@ -110,6 +146,10 @@ class Handover:
 
     def close(self, openid: str, agent_id: int) -> int:
         """End the conversation and ask for a rating; returns the rating row's id."""
+        with self.turn(openid):
+            return self._close(openid, agent_id)
+
+    def _close(self, openid: str, agent_id: int) -> int:
         state = self._owned(openid, agent_id, allow_waiting=True)
         record_id = self._end(openid, "closed")
         self.states.close(openid)
@@ -126,6 +166,10 @@ class Handover:
         return rating_id
 
     def transfer(self, openid: str, agent_id: int, to_agent_id: int) -> None:
+        with self.turn(openid):
+            self._transfer(openid, agent_id, to_agent_id)
+
+    def _transfer(self, openid: str, agent_id: int, to_agent_id: int) -> None:
         state = self._owned(openid, agent_id)
         state.agent_id = to_agent_id
         self.states.save(state)
