@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ class RecordingNotifier:
 
 
 @pytest.fixture()
-def sessions(db_url: str) -> sessionmaker[Session]:
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(db_url)
     yield make_session_factory(engine)
     engine.dispose()
@@ -142,3 +143,14 @@ def test_complaints_are_always_flagged_for_a_callback(service: TicketService) ->
                                          text="保安态度太差了", summary="保安态度太差了"))
     assert complaint.number.startswith("TS") and complaint.callback_needed
     assert complaint.resolve_due is None
+
+
+def test_notices_carry_the_configured_template(sessions: sessionmaker[Session],
+                                               notifier: RecordingNotifier,
+                                               tmp_path: Any) -> None:
+    config = make_config(tmp_path, tickets={"notice_template_id": "TPL_PROGRESS"})
+    deps = HandlerDeps(config=config, sessions=sessions, faqs=None)
+    service = TicketService(sessions, config, deps.texts, notifier)
+    number = service.create(repair()).number
+    service.transition(number, "accepted", "staff:wang")
+    assert notifier.sent[-1][2] == "TPL_PROGRESS"
