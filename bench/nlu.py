@@ -53,18 +53,20 @@ def main() -> int:
         load_seconds = time.perf_counter() - started
         messages = _messages()
         latencies = np.empty(len(messages) * PASSES)
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         for n in range(PASSES):
             for i, text in enumerate(messages):
                 t0 = time.perf_counter()
                 understander.understand(text)
                 latencies[n * len(messages) + i] = time.perf_counter() - t0
         elapsed = time.perf_counter() - began
+        cpu = time.process_time() - cpu_began
         engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = len(latencies) / elapsed
     print(f"messages            {len(latencies)} ({len(messages)} distinct x {PASSES})")
-    print(f"messages/s          {rate:,.0f}   (goal >= 5,000)")
+    print(f"messages/s          {rate:,.0f}   (goal >= 5,000; wall clock)")
+    print(f"messages/CPU-s      {len(latencies) / cpu:,.0f}   (what one uncontended core would do)")
     print(f"latency p50         {np.percentile(latencies, 50) * 1000:.3f} ms")
     print(f"latency p99         {np.percentile(latencies, 99) * 1000:.3f} ms")
     print(f"model load          {load_seconds:.2f} s   (goal <= 2 s; jieba, artifact, FAQ index)")

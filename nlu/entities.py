@@ -15,6 +15,7 @@ from nlu.decision import Entity
 from nlu.normalize import CN_NUMERAL, cn_to_int, fold
 
 _CN = f"[{CN_NUMERAL}]"
+_NUMERIC = re.compile(rf"\d|{_CN}")
 _NUM = rf"(?:\d{{1,3}}|{_CN}{{1,4}})"
 _ROOM_NO = rf"(?:\d{{3,4}}|{_CN}{{3,6}})"
 
@@ -133,10 +134,11 @@ def extract(text: str) -> list[Entity]:
     """All entities of a message, ordered by position."""
     folded = fold(text)
     entities: list[Entity] = []
-    rooms = _rooms(folded)
+    numeric = _NUMERIC.search(folded) is not None  # rooms and phones need digits or numerals
+    rooms = _rooms(folded) if numeric else []
     for start, end, normalized in rooms:
         entities.append(Entity("room", text[start:end], start, end, normalized))
-    phones = [(m.start(), m.end()) for m in _PHONE.finditer(folded)]
+    phones = [(m.start(), m.end()) for m in _PHONE.finditer(folded)] if numeric else []
     for start, end in phones:
         digits = re.sub(r"\D", "", folded[start:end])
         entities.append(Entity("phone", text[start:end], start, end, digits))

@@ -21,10 +21,12 @@ _EMPTY_VALUES = np.zeros(0)
 
 def text_features(normalized: str, words: Sequence[str]) -> list[str]:
     """Feature names of one message; digit runs become '#' so room numbers generalize."""
-    words = [_DIGITS.sub("#", w) for w in words]
+    chars = normalized.replace(" ", "_")
+    if any(ch.isdigit() for ch in chars):  # most messages carry no digits: skip the regexes
+        words = [_DIGITS.sub("#", w) for w in words]
+        chars = _DIGITS.sub("#", chars)
     feats = [f"w:{w}" for w in words]
     feats += [f"b:{a}|{b}" for a, b in zip(words, words[1:], strict=False)]
-    chars = _DIGITS.sub("#", normalized.replace(" ", "_"))
     padded = f"^{chars}$"
     for n in (1, 2, 3):
         feats += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]

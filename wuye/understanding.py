@@ -37,7 +37,17 @@ def build_understander(config: Config, sessions: sessionmaker[Session]) -> LiveU
         thresholds(config.nlu),
         kb_check_seconds=config.nlu.kb_check_seconds,
     )
-    # jieba's dictionary and the model are hundreds of thousands of long-lived
-    # objects: keep the cyclic GC from re-walking them (tail latency).
-    gc.freeze()
+    _freeze_startup_objects()
     return understander
+
+
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Once per process: jieba's dictionary and the model are hundreds of thousands of
+    long-lived objects; keep the cyclic GC from re-walking them (tail latency)."""
+    global _frozen
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
