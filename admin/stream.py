@@ -7,14 +7,18 @@ whichever process serves it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from admin import auth
 from bot.handover import EVENTS_CHANNEL
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("console_stream", __name__)
 
@@ -49,5 +53,8 @@ def _stream(pubsub: Any, heartbeat: float) -> Iterator[str]:
             elif time.monotonic() - quiet_since >= heartbeat:
                 yield ": ping\n\n"
                 quiet_since = time.monotonic()
+    except RedisConnectionError:
+        # Redis went away: end the stream; the browser reconnects after `retry`.
+        log.warning("console event stream lost Redis; closing it")
     finally:
         pubsub.close()

@@ -63,7 +63,8 @@ def live_url(tmp_path: Path, sqlite_url: str, redis_url: str, redis_client: redi
 
 
 @pytest.fixture()
-def browser() -> Iterator[Any]:
+def browser(live_url: str) -> Iterator[Any]:
+    """Closed before the server stops, so open event streams end cleanly."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -79,7 +80,7 @@ def new_page(browser: Any) -> Any:
 
 
 def test_resident_asks_for_a_person_and_an_agent_answers_live(
-    browser: Any, live_url: str
+    live_url: str, browser: Any
 ) -> None:
     agent = new_page(browser)
     agent.goto(f"{live_url}/console")  # anonymous: sent to the login page
