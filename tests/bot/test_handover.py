@@ -296,3 +296,26 @@ def test_service_hours(moment: str, is_open: bool, back: str) -> None:
 ])
 def test_parse_rating(text: str, score: int | None) -> None:
     assert parse_rating(text) == score
+
+
+def test_a_console_change_waits_for_the_engine_turn_in_progress(services: Any) -> None:
+    """Ownership changes and engine turns never interleave (each would save over the other)."""
+    import threading
+
+    services.handover.states.save(ConversationState(openid=OPENID, owner="waiting"))
+    inside, release = threading.Event(), threading.Event()
+
+    def engine_turn() -> None:
+        with services.handover.turn(OPENID):
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=engine_turn)
+    worker.start()
+    inside.wait(5)
+    started = time.monotonic()
+    threading.Timer(0.3, release.set).start()
+    services.handover.take_over(OPENID, AGENT_ID)
+    worker.join(5)
+    assert time.monotonic() - started >= 0.25
+    assert owner(services) == "agent"
