@@ -43,7 +43,9 @@ def trigger(config: Config, ratings: RatingSource, text: str, decision: Decision
     if decision.intent == "emergency":
         return None
     reason = None
-    if is_angry(config, text, decision, state):
+    if decision.intent == "human" and decision.confidence >= config.nlu.confidence_threshold:
+        reason = "human"  # asked for a person: even in the middle of a form
+    elif is_angry(config, text, decision, state):
         reason = "anger"
     elif stays_unsure(config, text, decision, state):
         reason = "low_confidence"

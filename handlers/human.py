@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from core.config import Config
@@ -124,7 +124,9 @@ class HumanAction(BaseAction):
             back = hours.describe(hours.next_opening(now), now)
             text = self.deps.texts("handoff_off_hours", back=back)
         dispatcher.utter_message(text=prefix + text)
-        return [SlotSet("handover_reason", None), SlotSet("handover", reason),
+        # A form in progress stops: the person takes the request from here.
+        return [ActiveLoop(None), SlotSet("requested_slot", None),
+                SlotSet("handover_reason", None), SlotSet("handover", reason),
                 SlotSet("fallback_count", 0)]
 
 

@@ -95,6 +95,16 @@ def test_asking_for_a_person_queues_and_says_a_person_is_coming(
     assert any(e["type"] == "handover" and e["openid"] == OPENID for e in events.all())
 
 
+def test_asking_for_a_person_stops_a_form_in_progress(pusher: Any, services: Any) -> None:
+    pusher.text(OPENID, "卫生间漏水了")
+    if services.states.load(OPENID).active_loop is None:
+        pytest.skip("the repair flow did not open a form")
+    reply = pusher.text(OPENID, "转人工")
+    assert reply.text.startswith("您好，已为您转接人工客服")
+    state = services.states.load(OPENID)
+    assert state.owner == "waiting" and state.active_loop is None
+
+
 @pytest.mark.parametrize("clock", [SATURDAY_NIGHT])
 def test_off_hours_request_stays_queued_and_says_when_agents_are_back(
     pusher: Any, services: Any
