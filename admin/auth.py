@@ -28,7 +28,9 @@ from flask import (
 
 from admin.users import User, UserStore
 
-bp = Blueprint("auth", __name__, template_folder="templates")
+# Public: the sign-in page and the console's script and styles (they hold no data).
+bp = Blueprint("auth", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/console/static")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"

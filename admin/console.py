@@ -15,8 +15,7 @@ from admin.users import UserError, UserStore
 from bot.handover import HandoverError
 from core.models.console import CannedReply
 
-bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/console/static")
+bp = Blueprint("console", __name__, template_folder="templates")
 
 
 @bp.before_request

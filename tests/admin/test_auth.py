@@ -47,6 +47,13 @@ def test_every_console_and_admin_route_refuses_anonymous(console_app: Any) -> No
             assert response.status_code == 401 and response.json["error"] == "login_required"
 
 
+def test_the_login_page_and_its_styles_are_public(console_app: Any) -> None:
+    client = console_app.test_client()
+    page = client.get("/console/login")
+    assert page.status_code == 200 and "/console/static/console.css" in page.text
+    assert client.get("/console/static/console.css").status_code == 200
+
+
 def test_an_agent_cannot_reach_admin_routes(console_app: Any, agent: Staff) -> None:
     for _, method, url in protected_routes(console_app):
         if not url.startswith("/admin"):
