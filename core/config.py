@@ -84,9 +84,9 @@ class NluConfig:
     # An emergency probability at or above this overrides the top intent (recall first).
     emergency_floor: float = 0.30
     # An FAQ score at or above this turns an unsure intent into faq.
-    faq_override_score: float = 0.55
+    faq_override_score: float = 0.40
     # Weight of the trained FAQ classifier against live retrieval in the FAQ score.
-    faq_classifier_weight: float = 0.7
+    faq_classifier_weight: float = 0.8
     # How often another process's FAQ edits are looked for (own edits are seen at once).
     kb_check_seconds: float = 1.0
 

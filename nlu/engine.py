@@ -35,13 +35,13 @@ _OWN = re.compile(
 class Thresholds:
     """The knobs from config.yaml's nlu section that shape a decision."""
 
-    faq_answer_threshold: float = 0.55
-    faq_suggest_threshold: float = 0.25
+    faq_answer_threshold: float = 0.20
+    faq_suggest_threshold: float = 0.10
     confidence_threshold: float = 0.45
     bill_margin: float = 0.2
-    faq_override_score: float = 0.55
+    faq_override_score: float = 0.40
     emergency_floor: float = 0.30
-    faq_classifier_weight: float = 0.5
+    faq_classifier_weight: float = 0.8
     candidates: int = 3
 
 
