@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import policy
 from bot.handover import Handover
 from bot.inbound import Inbound
+from bot.menu import menu_choice, menu_decision
 from bot.messages import MessageLog
 from bot.replies import Reply
 from bot.state import ConversationState, StateStore
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 MAX_FOLLOWUPS = 5
 MAX_TEXT_CHARS = 2000
-_MENU_CHOICE = re.compile(r"^\s*(?:第)?([1-9１-９一二三])\s*(?:个|项|条)?\s*[。.!！]?\s*$")
-_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3}
 # Slots through which actions ask the engine for something; cleared once honoured.
 CONTROL_SLOTS = ("handover", "flag_for_agent")
 
@@ -68,10 +66,10 @@ class Engine:
         if inbound.event in ("subscribe", "subscribe_scan"):
             return [Reply(text=self.texts("welcome"))]
         if inbound.event == "click":
-            prompt = self.texts.raw("menu_prompts").get(inbound.event_key)
-            if prompt:
-                return self.on_text(prompt, state, None, menu_key=inbound.event_key)
-            return [Reply(text=self.texts("unsupported"))]
+            decision = menu_decision(inbound.event_key)
+            if decision is None:
+                return [Reply(text=self.texts("unsupported"))]
+            return self.on_text(decision.text, state, None, menu=decision)
         return []  # unsubscribe, VIEW, SCAN, LOCATION: recorded, nothing to say
 
     # -- media --------------------------------------------------------------
@@ -104,12 +102,12 @@ class Engine:
 
     # -- text ---------------------------------------------------------------
     def on_text(self, text: str, state: ConversationState, message_id: int | None,
-                menu_key: str | None = None) -> list[Reply]:
+                menu: Decision | None = None) -> list[Reply]:
         if len(text) > MAX_TEXT_CHARS:
             if message_id is not None:
                 self.messages.finish(message_id, "processed", needs_agent=True)
             text = text[:MAX_TEXT_CHARS]
-        decision = self.nlu.understand(text)
+        decision = menu or self.nlu.understand(text)
         if message_id is not None:
             self.messages.annotate(message_id, decision.to_dict(), state.conversation_id)
         if state.owner != "bot" and decision.intent != "emergency" and message_id is not None:
@@ -124,7 +122,7 @@ class Engine:
             "intent": {"name": decision.intent, "confidence": decision.confidence},
             "entities": [{"entity": e.type, "value": e.value, "start": e.start, "end": e.end,
                           "normalized": e.normalized} for e in decision.entities],
-            "metadata": {"decision": decision.to_dict(), "menu_key": menu_key},
+            "metadata": {"decision": decision.to_dict(), "menu": menu is not None},
         }
         return self.run(action, state, latest, message_id)
 
@@ -132,7 +130,7 @@ class Engine:
         menu = state.slots.pop("faq_menu", None) or []
         if decision.intent == "emergency":
             return self.registry.for_intent("emergency")
-        choice = _menu_choice(text)
+        choice = menu_choice(text)
         if menu and choice is not None and 1 <= choice <= len(menu):
             state.slots["faq_choice"] = menu[choice - 1]
             return self.registry.get("action_faq")
@@ -194,16 +192,6 @@ class Engine:
             self.messages.finish(message_id, "processed", needs_agent=True)
         if reason:
             self.handover.request(state, str(reason), message_id)
-
-
-def _menu_choice(text: str) -> int | None:
-    match = _MENU_CHOICE.match(text)
-    if not match:
-        return None
-    digit = match.group(1)
-    if digit in _CHINESE_DIGITS:
-        return _CHINESE_DIGITS[digit]
-    return int(digit.translate(str.maketrans("１２３４５６７８９", "123456789")))
 
 
 def _call(action: Action, dispatcher: CollectingDispatcher,

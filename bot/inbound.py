@@ -30,10 +30,14 @@ class Inbound:
 
     @property
     def dedupe_key(self) -> str:
-        """MsgIds collide across users, so the sender is part of the key; events have none."""
+        """MsgIds collide across users, so the sender is part of the key.
+
+        Events carry no MsgId: sender + CreateTime + Event, plus the EventKey so two
+        different menu buttons tapped within one second stay two events.
+        """
         if self.msg_id and self.msg_id != "0":
             return f"msg:{self.openid}:{self.msg_id}"
-        return f"evt:{self.openid}:{self.create_time}:{self.event}"
+        return f"evt:{self.openid}:{self.create_time}:{self.event}:{self.event_key}"[:160]
 
     @property
     def is_event(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from bot.menu import menu_choice
 from bot.state import ConversationState
 from core.config import Config
 from handlers.human import parse_rating
@@ -25,7 +26,6 @@ ANGRY_WORDS = (
 )
 _EXCLAMATIONS = re.compile(r"[!！]")
 _LATIN = re.compile(r"[A-Za-z]")
-_MENU_CHOICE = re.compile(r"^\s*(?:第)?[1-9１-９一二三]\s*(?:个|项|条)?\s*[。.!！]?\s*$")
 MIN_CAPS_LETTERS = 4
 
 
@@ -75,7 +75,7 @@ def stays_unsure(config: Config, text: str, decision: Decision,
                  state: ConversationState) -> bool:
     """Unsure again right after the bot asked to rephrase or offered a menu."""
     menu = state.slots.get("faq_menu")
-    if state.active_loop or (menu and _MENU_CHOICE.match(text)):
+    if state.active_loop or (menu and menu_choice(text) is not None):
         return False
     nlu = config.nlu
     unsure = (decision.confidence < nlu.confidence_threshold

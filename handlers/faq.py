@@ -25,10 +25,13 @@ class FaqAction(BaseAction):
             return [SlotSet("faq_choice", None), SlotSet("faq_menu", None),
                     SlotSet("fallback_count", 0)]
         nlu = self.deps.config.nlu
+        from_menu = bool((tracker.latest_message or {}).get("metadata", {}).get("menu"))
         candidates = [c for c in (decision.candidates if decision else [])
-                      if c.score >= nlu.faq_suggest_threshold][:MENU_SIZE]
+                      if c.score >= nlu.faq_suggest_threshold]
+        candidates = candidates if from_menu else candidates[:MENU_SIZE]
         if candidates:
-            return self.offer_menu(dispatcher, [c.faq_id for c in candidates])
+            intro = "faq_overview" if from_menu else "faq_menu_intro"
+            return self.offer_menu(dispatcher, [c.faq_id for c in candidates], intro)
         return [SlotSet("faq_choice", None), FollowupAction("action_fallback")]
 
     def answer(self, dispatcher: CollectingDispatcher, faq_id: str) -> bool:
@@ -38,10 +41,10 @@ class FaqAction(BaseAction):
         dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
         return True
 
-    def offer_menu(self, dispatcher: CollectingDispatcher,
-                   faq_ids: list[str]) -> list[dict[str, Any]]:
+    def offer_menu(self, dispatcher: CollectingDispatcher, faq_ids: list[str],
+                   intro: str = "faq_menu_intro") -> list[dict[str, Any]]:
         texts = self.deps.texts
-        lines = [texts("faq_menu_intro")]
+        lines = [texts(intro)]
         offered: list[str] = []
         for faq_id in faq_ids:
             entry = self.deps.faqs.get(faq_id)

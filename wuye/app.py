@@ -12,6 +12,7 @@ import admin
 from bot import simulator, webhook
 from bot.fake_wechat import FakeWechatApi
 from core.config import Config, load_config
+from handlers.tickets.demo import load_demo_households
 from wuye.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def create_app(config: Config | None = None, services: Services | None = None,
     app.register_blueprint(webhook.bp)
     if config.server.demo:
         app.register_blueprint(simulator.bp)
+        load_demo_households(services.sessions)
     admin.register(app)
 
     @app.get("/healthz")

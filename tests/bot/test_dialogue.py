@@ -86,3 +86,12 @@ def test_state_survives_a_redis_flush(pusher: Any, services: Any) -> None:
     offered = services.states.load(OPENID).slots.get("faq_menu")
     services.redis.flushall()
     assert services.states.load(OPENID).slots.get("faq_menu") == offered
+
+
+def test_menu_buttons_start_their_flow_without_the_nlu(pusher: Any, services: Any) -> None:
+    faq = pusher.event(OPENID, "CLICK", "MENU_FAQ")
+    assert "常问的问题" in faq.text and "8." in faq.text
+    offered = services.states.load(OPENID).slots["faq_menu"]
+    assert pusher.text(OPENID, "第八个").text == services.faqs.get(offered[7]).answer
+    repair = pusher.event(OPENID, "CLICK", "MENU_REPAIR")
+    assert services.states.load(OPENID).active_loop == "repair_form", repair.text

@@ -295,3 +295,14 @@ def test_internal_error_is_success_and_flagged(pusher: Any, services: Any) -> No
     with services.sessions() as session:
         stored = session.scalars(select(Message).where(Message.direction == "in")).one()
     assert stored.needs_agent and stored.status == "failed" and stored.error
+
+
+def test_event_retry_is_deduplicated_but_other_buttons_are_not(pusher: Any,
+                                                               services: Any) -> None:
+    fields = pusher.fields(OPENID, "event", Event="CLICK", EventKey="MENU_FAQ")
+    first = pusher.push_xml(build_xml(fields))
+    again = pusher.push_xml(build_xml(fields))
+    assert first.text == again.text and "常问的问题" in first.text
+    other = pusher.push_xml(build_xml({**fields, "EventKey": "MENU_BILLS"}))
+    assert other.text != first.text
+    assert count(services, Message.direction == "in") == 2

@@ -1,0 +1,41 @@
+"""Menu clicks become decisions directly: a tapped button means exactly one thing."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nlu.decision import Decision, FaqCandidate
+
+MENU_FILE = Path(__file__).resolve().parent / "menu.yaml"
+_CHOICE = re.compile(r"^\s*(?:第)?([1-9１-９一二三四五六七八九])\s*(?:个|项|条)?\s*[。.!！]?\s*$")
+_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", 1)} | {
+    c: i for i, c in enumerate("１２３４５６７８９", 1)}
+
+
+@cache
+def menu_table() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(MENU_FILE.read_text(encoding="utf-8"))
+
+
+def menu_decision(event_key: str) -> Decision | None:
+    """The decision a menu button stands for, or None for an unknown key."""
+    item = menu_table().get(event_key)
+    if item is None:
+        return None
+    candidates = [FaqCandidate(faq_id, "", 1.0) for faq_id in item.get("faqs", [])]
+    return Decision(text=item["text"], intent=item["intent"], confidence=1.0, margin=1.0,
+                    candidates=candidates)
+
+
+def menu_choice(text: str) -> int | None:
+    """A reply like "2", "２", "第二个" picks item 2 of a numbered menu."""
+    match = _CHOICE.match(text)
+    if not match:
+        return None
+    digit = match.group(1)
+    return _DIGITS.get(digit) or int(digit)
