@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from knowledge_base.repository import FaqRepository, local_generation
 from nlu.decision import Decision
 from nlu.engine import NluEngine, Thresholds
@@ -94,7 +96,12 @@ class LiveUnderstander:
         # A write in this process is seen at once; other processes' writes within
         # kb_check_seconds, so the database is not queried on every message.
         if local_generation() != self._local_generation or self._kb_due():
-            self.refresh_kb(force=False)
+            try:
+                self.refresh_kb(force=False)
+            except SQLAlchemyError:
+                # Understanding must not fail with the database: answer from the last index.
+                log.warning("FAQ index not refreshed: database unavailable", exc_info=True)
+                self._kb_checked = time.monotonic()
 
     def _kb_due(self) -> bool:
         return time.monotonic() - self._kb_checked >= self._kb_check_seconds

@@ -133,3 +133,17 @@ def test_many_threads_understand_while_the_kb_changes(
     for thread in threads:
         thread.join()
     assert not failures
+
+
+def test_understanding_survives_a_database_outage(
+    tmp_path: Path, sqlite_url: str, trained_model_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = make_engine(sqlite_url)
+    config = make_config(tmp_path, database={"url": sqlite_url},
+                         nlu={"model_dir": str(trained_model_dir), "kb_check_seconds": 0.0})
+    understander = build_understander(config, make_session_factory(engine))
+    engine.dispose()
+    Path(sqlite_url.removeprefix("sqlite:///")).unlink()
+    (tmp_path / "wuye.db").mkdir()  # the path is now a directory: every query fails
+    assert understander.understand("门禁卡丢了怎么办").faq_id == "access_card_lost"
+    assert "database unavailable" in caplog.text
