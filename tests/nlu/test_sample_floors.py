@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from nlu.baseline import Baseline
@@ -39,3 +41,17 @@ def test_ahead_of_baseline(reports: tuple[dict[str, float], dict[str, float]], m
     assert ours[metric] > base[metric] or ours[metric] == base[metric] == 1.0, (
         f"{metric}: ours {ours[metric]:.3f} vs baseline {base[metric]:.3f}"
     )
+
+
+def test_every_annotated_entity_of_the_sample_is_found() -> None:
+    if not SAMPLE.is_file():
+        pytest.skip(f"labelled sample not found at {SAMPLE}")
+    from nlu.entities import extract
+
+    missing = []
+    for line in SAMPLE.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        found = {(e.type, e.value) for e in extract(row["text"])}
+        missing += [(kind, value) for kind, value in row["entities"].items()
+                    if (kind, value) not in found]
+    assert not missing
