@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("rasa_sdk").setLevel(logging.WARNING)  # chatty about unset slots
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
