@@ -21,6 +21,7 @@ from nlu.rules import is_emergency, looks_like_question
 EMERGENCY = "emergency"
 FAQ = "faq"
 BILL_QUERY = "bill_query"
+_FAULTS = ("repair", "complaint")
 # A payment already made or owed: the question is about the sender's record.
 _OWN_BILL = re.compile(
     r"(?:上个?月|上次|上季度|去年|今年).{0,4}[交缴扣]|交了没|交过|还欠|扣了|余额|缴费记录"
@@ -28,6 +29,7 @@ _OWN_BILL = re.compile(
 # Signs a bill question is about the sender's own account: a person, a room, a payment history.
 _OWN = re.compile(
     r"我|咱|俺|自家|本户|\d{3,4}|上个?月|上次|上季度|去年|交了|交过|交的|欠|扣|余额|账单|记录"
+    r"|退了|还剩|到期|预存"
 )
 
 
@@ -40,6 +42,7 @@ class Thresholds:
     confidence_threshold: float = 0.45
     bill_margin: float = 0.2
     faq_override_score: float = 0.40
+    faq_question_score: float = 0.8
     emergency_floor: float = 0.30
     faq_classifier_weight: float = 0.8
     candidates: int = 3
@@ -102,26 +105,35 @@ class NluEngine:
     ) -> tuple[str, str | None, float, list[FaqCandidate]]:
         """FAQ candidates when the text asks something; an answer only when confident."""
         unsure = confidence < self.thresholds.confidence_threshold
-        if not (intent == FAQ or unsure or looks_like_question(features.normalized)):
+        question = looks_like_question(features.normalized)
+        if not (intent == FAQ or unsure or question):
             return intent, None, 0.0, []
         candidates = self._faq_candidates(features)
         if not candidates:
             return intent, None, 0.0, []
         score = candidates[0].score
-        if intent != EMERGENCY and self._prefer_faq(intent, unsure, score, features.normalized):
+        if intent != EMERGENCY and self._prefer_faq(intent, unsure, question, score,
+                                                    features.normalized):
             intent = FAQ
         answered = intent == FAQ and score >= self.thresholds.faq_answer_threshold
         return intent, candidates[0].faq_id if answered else None, score, candidates
 
-    def _prefer_faq(self, intent: str, unsure: bool, score: float, normalized: str) -> bool:
-        """A strong FAQ match wins over an unsure intent, or over a bill query about no one's bill.
+    def _prefer_faq(
+        self, intent: str, unsure: bool, question: bool, score: float, normalized: str
+    ) -> bool:
+        """When a strong FAQ match beats the classifier's intent.
 
-        Bill queries are about the sender's own household; without 我/咱/a room the
-        question is about the rules (物业费单价), which the knowledge base answers.
+        - the intent is unsure;
+        - a bill query about no one's bill: bill queries are about the sender's own
+          household; without 我/咱/a room the question is about the rules (物业费单价);
+        - a fault told only to ask a rule about it (灯坏了 物业来修收不收费, 漏水还保修不):
+          a question whose FAQ match is very strong.
         """
         if intent == FAQ or score < self.thresholds.faq_override_score:
             return False
-        return unsure or (intent == BILL_QUERY and not _OWN.search(normalized))
+        if unsure or (intent == BILL_QUERY and not _OWN.search(normalized)):
+            return True
+        return intent in _FAULTS and question and score >= self.thresholds.faq_question_score
 
     def faq_scores(self, features: Features) -> np.ndarray:
         """Per enabled entry: live retrieval blended with the trained FAQ classifier."""
