@@ -48,22 +48,12 @@ class HandoverError(Exception):
 class Handover:
     """Queues conversations for agents, moves ownership, and announces every change."""
 
-    def __init__(self, redis_client: redis.Redis, sessions: sessionmaker[Session] | None = None,
-                 config: Config | None = None) -> None:
+    def __init__(self, redis_client: redis.Redis, states: StateStore,
+                 sessions: sessionmaker[Session], config: Config) -> None:
         self.redis = redis_client
-        self.sessions = sessions
-        self.config = config or Config()
-
-    def bind(self, sessions: sessionmaker[Session], config: Config) -> None:
-        """Give a Handover built with Redis only its database and settings."""
+        self.states = states
         self.sessions = sessions
         self.config = config
-
-    @property
-    def states(self) -> StateStore:
-        if self.sessions is None:
-            raise RuntimeError("Handover needs sessions: call bind(sessions, config)")
-        return StateStore(self.redis, self.sessions, self.config.conversation.state_ttl_seconds)
 
     @contextmanager
     def turn(self, openid: str) -> Iterator[None]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from core.config import ConfigError, load_config
 from core.db import upgrade
-from wuye import cli_nlu, cli_tickets
+from wuye import cli_admin, cli_nlu, cli_tickets
 
 log = logging.getLogger("wuye")
 
@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run the outbox sender").set_defaults(func=_worker)
     cli_nlu.add_commands(sub)
     cli_tickets.add_commands(sub)
+    cli_admin.add_commands(sub)
     return parser
 
 
