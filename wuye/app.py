@@ -56,8 +56,7 @@ def create_app(config: Config | None = None, services: Services | None = None,
 
 def _start_reloader(services: Services) -> None:
     """Pick up a newer NLU model (and FAQ edits) without a restart."""
-    stop = threading.Event()
-    services.extras["reloader_stop"] = stop
+    stop = services.stopping
     interval = services.config.nlu.reload_check_seconds
 
     def loop() -> None:

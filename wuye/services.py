@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,9 +50,11 @@ class Services:
     engine: Engine
     gateway: Gateway
     fake_wechat: FakeWechatApi | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
+        self.stopping.set()
         self.outbox.stop()
         self.gateway.close()
         if self.fake_wechat is not None:

@@ -57,7 +57,8 @@ class Message(Base):
     parsed: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     nlu: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     sender: Mapped[str] = mapped_column(String(32), default="resident")  # resident|bot|agent
-    delivery: Mapped[str | None] = mapped_column(String(16), default=None)  # passive|custom|template
+    # passive | custom | template | none (a notice that could not be sent)
+    delivery: Mapped[str | None] = mapped_column(String(16), default=None)
     status: Mapped[str] = mapped_column(String(16), default="received")
     needs_agent: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text, default=None)

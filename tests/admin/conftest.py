@@ -15,15 +15,6 @@ PASSWORD = "correct-horse-battery-9"
 _CSRF = re.compile(r'name="csrf[-_]token" (?:content|value)="([^"]+)"')
 
 
-def with_console(flask_app: Any) -> Any:
-    """The composition root registers the console; older roots get it here."""
-    import admin
-
-    if "console" not in flask_app.blueprints:
-        admin.register(flask_app)
-    return flask_app
-
-
 def csrf_of(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "page carries no CSRF token"
@@ -57,7 +48,7 @@ def sign_in(client: Any, username: str, password: str = PASSWORD) -> Any:
 
 @pytest.fixture()
 def console_app(app: Any) -> Any:
-    return with_console(app)
+    return app
 
 
 @pytest.fixture()

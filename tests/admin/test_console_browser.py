@@ -8,29 +8,21 @@ hands back; the bot answers the next question.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis as redis_lib
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from admin.users import UserStore
-from tests.admin.conftest import PASSWORD, with_console
+from tests.admin.conftest import PASSWORD
 from tests.conftest import make_config
+from tests.live import browser_marks, launch_chromium, live_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 WEEKDAY_MORNING = "2026-11-18T10:00:00+08:00"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
-]
+pytestmark = browser_marks
 
 
 @pytest.fixture()
@@ -44,33 +36,18 @@ def live_url(tmp_path: Path, sqlite_url: str, redis_url: str, redis_client: redi
         redis={"url": redis_url}, nlu={"model_dir": str(model_dir)},
         outbox={"poll_seconds": 0.2}, handoff={"clock": WEEKDAY_MORNING},
     )
-    app = with_console(create_app(config))
+    app = create_app(config)
     services = app.extensions["wuye"]
     UserStore(services.sessions).create("wang", PASSWORD, "agent", "小王")
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-        stop = services.extras.get("reloader_stop")
-        if stop is not None:
-            stop.set()
-        services.close()
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture()
 def browser(live_url: str) -> Iterator[Any]:
     """Closed before the server stops, so open event streams end cleanly."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def new_page(browser: Any) -> Any:

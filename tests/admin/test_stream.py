@@ -11,7 +11,7 @@ import pytest
 
 from admin.users import UserStore
 from core.config import Config
-from tests.admin.conftest import PASSWORD, csrf_of, sign_in, with_console
+from tests.admin.conftest import PASSWORD, csrf_of, sign_in
 
 
 @pytest.fixture()
@@ -23,7 +23,7 @@ def second_app(app_config: Config) -> Iterator[Any]:
     config = dataclasses.replace(
         app_config, console=dataclasses.replace(app_config.console, sse_heartbeat_seconds=3))
     services = build_services(config, migrate=False)
-    flask_app = with_console(create_app(config, services=services, background=False))
+    flask_app = create_app(config, services=services, background=False)
     flask_app.testing = True
     yield flask_app
     services.close()

@@ -22,7 +22,6 @@ from core.models import Message
 from core.models.console import ConversationRating, HandoverRecord
 from handlers.human import ServiceHours, parse_rating
 from nlu.decision import Decision
-from tests.admin.conftest import with_console
 
 OPENID = "o_handover"
 WEEKDAY_MORNING = "2026-11-18T10:00:00+08:00"  # a Wednesday, within 9:00-18:00
@@ -38,7 +37,7 @@ def clock() -> str:
 @pytest.fixture(autouse=True)
 def console(app: Any) -> Any:
     """The console wires the handover to the database (as create_app does via admin.register)."""
-    return with_console(app)
+    return app
 
 
 @pytest.fixture()

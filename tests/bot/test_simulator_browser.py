@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,22 +11,16 @@ import pytest
 import redis as redis_lib
 import requests
 from sqlalchemy import select
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.wechat_api import custom_text
 from core.db import transaction
 from core.models import Message
 from tests.conftest import make_config
+from tests.live import browser_marks, launch_chromium, live_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat issues
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
-]
+pytestmark = browser_marks
 
 
 @dataclass
@@ -55,30 +47,14 @@ def live_app(
         outbox={"poll_seconds": 0.2},
     )
     app = create_app(config)
-    services = app.extensions["wuye"]
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", services)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-        stop = services.extras.get("reloader_stop")
-        if stop is not None:
-            stop.set()
-        services.close()
+    with live_server(app) as url:
+        yield LiveApp(url, app.extensions["wuye"])
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

@@ -29,7 +29,8 @@ def test_environment_overrides_file() -> None:
     )
     assert config.database_url == "postgresql+psycopg://u@h/db"
     assert config.redis.url == "redis://127.0.0.1:6399/1"
-    assert (config.wechat.token, config.wechat.appid, config.wechat.secret) == ("tok", "wxabc", "sec")
+    wechat = config.wechat
+    assert (wechat.token, wechat.appid, wechat.secret) == ("tok", "wxabc", "sec")
     assert config.wechat.aes_key == "a" * 43
     assert config.wechat.api_base == "http://127.0.0.1:9/"
     assert config.server.port == 8123
