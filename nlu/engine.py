@@ -59,7 +59,10 @@ class NluEngine:
         self._emergency = labels.index(EMERGENCY)
         positions = {label: i for i, label in enumerate(model.faq.labels)}
         # For every enabled entry, its column in the FAQ classifier (-1: unknown to the model).
-        self._faq_columns = np.array([positions.get(i, -1) for i in retriever.ids], dtype=np.int64)
+        columns = np.array([positions.get(i, -1) for i in retriever.ids], dtype=np.int64)
+        self._faq_known = columns >= 0
+        self._all_known = bool(self._faq_known.all())
+        self._faq_safe_columns = np.maximum(columns, 0)
 
     def understand(self, text: str) -> Decision:
         features = self.model.featurize(text)
@@ -136,21 +139,19 @@ class NluEngine:
         return intent in _FAULTS and question and score >= self.thresholds.faq_question_score
 
     def faq_scores(self, features: Features) -> np.ndarray:
-        """Per enabled entry: live retrieval blended with the trained FAQ classifier."""
+        """Per enabled entry: live retrieval blended with the trained FAQ classifier.
+
+        An entry the model never saw (added after training) is judged on retrieval alone.
+        """
         retrieval = self.retriever.scores(features.normalized, features.words)
         if not len(retrieval):
             return retrieval
         probs = self.model.faq.probabilities(features.idx, features.values)
-        known = self._faq_columns >= 0
-        learned = np.where(known, probs[np.maximum(self._faq_columns, 0)], 0.0)
         weight = self.thresholds.faq_classifier_weight
-        blended = (1 - weight) * retrieval + weight * learned
-        # An entry the model never saw (added after training) is judged on retrieval alone.
-        return np.where(known, blended, retrieval)
+        blended = (1 - weight) * retrieval + weight * probs[self._faq_safe_columns]
+        if self._all_known:
+            return blended
+        return np.where(self._faq_known, blended, retrieval)
 
     def _faq_candidates(self, features: Features) -> list[FaqCandidate]:
-        scores = self.faq_scores(features)
-        return [
-            FaqCandidate(hit.faq_id, hit.question, hit.score)
-            for hit in self.retriever.top(scores, self.thresholds.candidates)
-        ]
+        return self.retriever.top(self.faq_scores(features), self.thresholds.candidates)

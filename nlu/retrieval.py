@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from knowledge_base.repository import Faq
+from nlu.decision import FaqCandidate
 from nlu.normalize import normalize
 from nlu.tokenizer import tokens
 
@@ -24,13 +24,6 @@ K1, B = 1.2, 0.5
 BM25_WEIGHT = 0.5
 KEYWORD_BONUS = 0.08
 MAX_KEYWORD_BONUS = 0.16
-
-
-@dataclass(frozen=True)
-class Hit:
-    faq_id: str
-    question: str
-    score: float
 
 
 def bigrams(text: str) -> list[str]:
@@ -55,6 +48,7 @@ class FaqRetriever:
     def __init__(self, entries: Sequence[Faq]) -> None:
         self.entries = [e for e in entries if e.enabled]
         self.ids = [e.id for e in self.entries]
+        self._questions = [e.question for e in self.entries]
         doc_entry: list[int] = []
         word_docs: list[list[str]] = []
         gram_docs: list[list[str]] = []
@@ -69,7 +63,12 @@ class FaqRetriever:
         for index, entry in enumerate(self.entries):
             for keyword in {normalize(k).replace(" ", "") for k in entry.keywords if k.strip()}:
                 self._keywords.setdefault(keyword, []).append(index)
-        self._keyword_lengths = sorted({len(k) for k in self._keywords})
+        # Longer keywords filed under their first two characters, so a query only
+        # tests the few whose opening bigram it contains.
+        self._long_keywords: dict[str, list[str]] = {}
+        for keyword in self._keywords:
+            if len(keyword) > 2:
+                self._long_keywords.setdefault(keyword[:2], []).append(keyword)
         self._words = _bm25(word_docs)
         self._grams = _cosine(gram_docs)
         self._grams.offset = len(self._words.vocabulary)
@@ -79,9 +78,10 @@ class FaqRetriever:
         """One score per enabled entry, in [0, 1]."""
         if self._starts is None:
             return np.zeros(0)
+        grams = set(bigrams(normalized))
         rows, weights = self._query_rows(set(words), self._words, BM25_WEIGHT, linear=True)
         gram_rows, gram_weights = self._query_rows(
-            set(bigrams(normalized)), self._grams, 1 - BM25_WEIGHT, linear=False
+            grams, self._grams, 1 - BM25_WEIGHT, linear=False
         )
         rows += gram_rows
         weights += gram_weights
@@ -90,7 +90,7 @@ class FaqRetriever:
         # One gather over the stacked word and bigram matrices, one product.
         docs = np.asarray(weights) @ self._stacked[rows]
         best = np.maximum.reduceat(docs, self._starts)
-        hits = self._keyword_hits(normalized.replace(" ", ""))
+        hits = self._keyword_hits(normalized.replace(" ", ""), grams)
         for entry, count in hits.items():
             best[entry] += min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * count)
         return np.minimum(best, 1.0)
@@ -118,31 +118,33 @@ class FaqRetriever:
         offset = matrix.offset
         return [r + offset for r in rows], (weights * (share / total)).tolist()
 
-    def _keyword_hits(self, compact: str) -> dict[int, int]:
-        """Entry → how many of its keywords occur in the text (substring lookups, no scan)."""
-        found = {
-            compact[i:i + n]
-            for n in self._keyword_lengths
-            for i in range(len(compact) - n + 1)
-            if compact[i:i + n] in self._keywords
-        }
+    def _keyword_hits(self, compact: str, grams: set[str]) -> dict[int, int]:
+        """Entry → how many of its keywords occur in the text."""
+        found = {ch for ch in compact if ch in self._keywords}
+        found.update(g for g in grams if g in self._keywords)
+        for gram in grams:
+            for keyword in self._long_keywords.get(gram, ()):
+                if keyword in compact:
+                    found.add(keyword)
         hits: dict[int, int] = {}
         for keyword in found:
             for entry in self._keywords[keyword]:
                 hits[entry] = hits.get(entry, 0) + 1
         return hits
 
-    def search(self, text: str, k: int = 3) -> list[Hit]:
+    def search(self, text: str, k: int = 3) -> list[FaqCandidate]:
         """Top-k entries for a message, best first."""
         norm = normalize(text)
         return self.top(self.scores(norm, tokens(norm)), k)
 
-    def top(self, scores: np.ndarray, k: int = 3) -> list[Hit]:
-        order = np.argsort(-scores, kind="stable")[:k]
+    def top(self, scores: np.ndarray, k: int = 3) -> list[FaqCandidate]:
+        """The k best entries with a positive score, best first."""
+        order = np.argsort(-scores, kind="stable")[:k].tolist()
+        values = scores[order].tolist()
         return [
-            Hit(self.ids[i], self.entries[i].question, round(float(scores[i]), 4))
-            for i in order
-            if scores[i] > 0
+            FaqCandidate(self.ids[i], self._questions[i], round(v, 4))
+            for i, v in zip(order, values, strict=True)
+            if v > 0
         ]
 
 
