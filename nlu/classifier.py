@@ -48,7 +48,11 @@ class LinearClassifier:
 
     def probabilities(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities of one vectorized message."""
-        return softmax((values @ self.weights[idx] + self.bias) / self.temperature)
+        return self.calibrated(values @ self.weights[idx] + self.bias)
+
+    def calibrated(self, scores: np.ndarray) -> np.ndarray:
+        """Probabilities from raw linear scores (computed elsewhere, several models at once)."""
+        return softmax(scores / self.temperature)
 
 
 def _fit_temperature(matrix: csr_matrix, y: np.ndarray, c: float) -> float:

@@ -57,6 +57,9 @@ class NluEngine:
         self.thresholds = thresholds
         labels = model.intent.labels
         self._emergency = labels.index(EMERGENCY)
+        self._weights = np.hstack([model.intent.weights, model.faq.weights])
+        self._bias = np.concatenate([model.intent.bias, model.faq.bias])
+        self._split = len(labels)
         positions = {label: i for i, label in enumerate(model.faq.labels)}
         # For every enabled entry, its column in the FAQ classifier (-1: unknown to the model).
         columns = np.array([positions.get(i, -1) for i in retriever.ids], dtype=np.int64)
@@ -69,8 +72,13 @@ class NluEngine:
         if not features.normalized:
             return Decision(text=text, intent="out_of_scope", confidence=0.0, margin=0.0,
                             entities=extract(text))
-        intent, confidence, margin = self._intent(features)
-        intent, faq_id, faq_score, candidates = self._faq(features, intent, confidence)
+        # Both linear models in one gather and one product; the FAQ half is used only
+        # when the message asks something.
+        raw = features.values @ self._weights[features.idx] + self._bias
+        intent, confidence, margin = self._intent(features, raw[: self._split])
+        intent, faq_id, faq_score, candidates = self._faq(
+            features, raw[self._split:], intent, confidence
+        )
         return Decision(
             text=text,
             intent=intent,
@@ -82,9 +90,9 @@ class NluEngine:
             entities=extract(text),
         )
 
-    def _intent(self, features: Features) -> tuple[str, float, float]:
+    def _intent(self, features: Features, raw: np.ndarray) -> tuple[str, float, float]:
         """Classifier first, then the rules that may overrule it: short forms, emergency."""
-        probs = self.model.intent.probabilities(features.idx, features.values)
+        probs = self.model.intent.calibrated(raw)
         order = np.argsort(-probs)
         labels = self.model.intent.labels
         intent, runner_up = labels[order[0]], labels[order[1]]
@@ -104,14 +112,14 @@ class NluEngine:
         return intent, confidence, margin
 
     def _faq(
-        self, features: Features, intent: str, confidence: float
+        self, features: Features, raw: np.ndarray, intent: str, confidence: float
     ) -> tuple[str, str | None, float, list[FaqCandidate]]:
         """FAQ candidates when the text asks something; an answer only when confident."""
         unsure = confidence < self.thresholds.confidence_threshold
         question = looks_like_question(features.normalized)
         if not (intent == FAQ or unsure or question):
             return intent, None, 0.0, []
-        candidates = self._faq_candidates(features)
+        candidates = self.retriever.top(self.faq_scores(features, raw), self.thresholds.candidates)
         if not candidates:
             return intent, None, 0.0, []
         score = candidates[0].score
@@ -138,7 +146,7 @@ class NluEngine:
             return True
         return intent in _FAULTS and question and score >= self.thresholds.faq_question_score
 
-    def faq_scores(self, features: Features) -> np.ndarray:
+    def faq_scores(self, features: Features, raw: np.ndarray | None = None) -> np.ndarray:
         """Per enabled entry: live retrieval blended with the trained FAQ classifier.
 
         An entry the model never saw (added after training) is judged on retrieval alone.
@@ -146,12 +154,12 @@ class NluEngine:
         retrieval = self.retriever.scores(features.normalized, features.words)
         if not len(retrieval):
             return retrieval
-        probs = self.model.faq.probabilities(features.idx, features.values)
+        if raw is None:
+            probs = self.model.faq.probabilities(features.idx, features.values)
+        else:
+            probs = self.model.faq.calibrated(raw)
         weight = self.thresholds.faq_classifier_weight
         blended = (1 - weight) * retrieval + weight * probs[self._faq_safe_columns]
         if self._all_known:
             return blended
         return np.where(self._faq_known, blended, retrieval)
-
-    def _faq_candidates(self, features: Features) -> list[FaqCandidate]:
-        return self.retriever.top(self.faq_scores(features), self.thresholds.candidates)

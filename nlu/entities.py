@@ -62,6 +62,15 @@ _PLACE_NOUNS = (
 ).split()
 
 
+# Cheap one-character-class checks that let most messages skip the long patterns.
+_TIME_HINT = re.compile(r"[天周星礼月号日点时:午晚早夜凌节年末初底腊庆春旦五中端]")
+
+
+@cache
+def _place_hint() -> re.Pattern[str]:
+    return re.compile("[" + "".join(sorted({noun[0] for noun in _PLACE_NOUNS})) + "]")
+
+
 @cache
 def _place_pattern() -> re.Pattern[str]:
     nouns = "|".join(sorted(_PLACE_NOUNS, key=len, reverse=True))
@@ -143,14 +152,14 @@ def extract(text: str) -> list[Entity]:
         digits = re.sub(r"\D", "", folded[start:end])
         entities.append(Entity("phone", text[start:end], start, end, digits))
     taken = [(s, e) for s, e, _ in rooms] + phones
-    for m in _TIME.finditer(folded):
+    for m in _TIME.finditer(folded) if _TIME_HINT.search(folded) else ():
         start, end = m.start(), m.end()
         value = text[start:end].strip()
         if not value or any(s < end and start < e for s, e in taken):
             continue
         end = start + len(value)
         entities.append(Entity("time", value, start, end, _time_value(m)))
-    for m in _place_pattern().finditer(folded):
+    for m in _place_pattern().finditer(folded) if _place_hint().search(folded) else ():
         if any(s <= m.start() and m.end() <= e for s, e in phones):
             continue
         span = text[m.start():m.end()]
