@@ -1,0 +1,65 @@
+"""Normalization (width, traditional, typos, dialect, numerals) and the emergency rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.normalize import cn_to_int, fold, normalize
+from nlu.rules import is_emergency, looks_like_question
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("物叶费咋交啊？？", "物业费怎么交啊"),
+        ("我想報修，廁所漏水", "我想报修 厕所漏水"),
+        ("ＡＢＣ１２３　你好", "abc123 你好"),
+        ("在么", "在吗"),
+        ("木有热水 咋整", "没有热水 怎么办"),
+        ("十二栋三单元一一零一", "12栋3单元1101"),
+        ("一下子", "一下子"),
+        ("快一点", "快一点"),
+        ("圆通快递丢件", "外部公司快递丢件"),
+        ("好的👍", "好的赞"),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_fold_keeps_every_offset() -> None:
+    text = "３栋２單元５０２ 電梯壞了😭"
+    assert len(fold(text)) == len(text)
+    assert fold(text).startswith("3栋2单元502")
+
+
+@pytest.mark.parametrize(("numeral", "value"),
+                         [("十二", 12), ("二十", 20), ("一千一百零一", 1101), ("一一零一", 1101),
+                          ("两", 2), ("abc", None)])
+def test_chinese_numerals(numeral: str, value: int | None) -> None:
+    assert cn_to_int(numeral) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["着火了", "煤气味很重", "电梯困人了", "水管爆了", "有人晕倒了", "有小偷在撬门",
+     "地库淹到膝盖了", "插座冒火花", "救命"],
+)
+def test_emergencies_are_caught_by_rule(text: str) -> None:
+    assert is_emergency(normalize(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["热水器打不着火", "楼道堆杂物有火灾隐患", "下周消防演练", "燃气费怎么交", "电梯按钮坏了",
+     "报警器一直响"],
+)
+def test_talk_about_risks_is_not_an_emergency(text: str) -> None:
+    assert not is_emergency(normalize(text))
+
+
+@pytest.mark.parametrize(("text", "asks"),
+                         [("物业费多少钱", True), ("能不能装防盗网", True), ("还保修不", True),
+                          ("马桶堵了", False)])
+def test_question_shape(text: str, asks: bool) -> None:
+    assert looks_like_question(normalize(text)) is asks
