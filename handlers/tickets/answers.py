@@ -46,6 +46,18 @@ def callback_answer(text: str) -> bool | None:
     return None
 
 
+def is_closed(text: str) -> bool:
+    """A yes/no word (确认, 好的, 需要): it answers a yes/no question and nothing else."""
+    p = plain(text)
+    return any(p in words(kind) for kind in ("confirm_yes", "confirm_no", "callback_yes",
+                                             "callback_no"))
+
+
+def is_place_word(text: str) -> bool:
+    """Only a room or a common area (卫生间, 楼道): a location, never an FAQ question."""
+    return plain(text) in words("home") + words("common")
+
+
 def is_skip(text: str) -> bool:
     return plain(text) in words("skip")
 

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from handlers.base import BaseAction
-from handlers.tickets.extract import find_room, text_of
+from handlers.tickets.extract import find_phone, find_room, text_of, without_phones
 from handlers.tickets.households import Households
 from handlers.tickets.loop import clear_form
 from handlers.tickets.service import NewTicket
@@ -27,11 +27,11 @@ class EmergencyAction(BaseAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         latest = tracker.latest_message or {}
-        text = text_of(latest)
+        text = without_phones(text_of(latest))  # a phone goes to the ticket's phone only
         homes = Households(self.deps.sessions)
         bound = homes.rooms(tracker.sender_id)
         room = find_room(latest) or (bound[0] if bound else None)
-        phone = homes.phone(tracker.sender_id, room) if room else ""
+        phone = find_phone(latest) or (homes.phone(tracker.sender_id, room) if room else "")
         service = ticket_service(self.deps)
         view = service.recent_open(tracker.sender_id, "emergency", REPEAT_WINDOW)
         if view is not None:  # the same emergency told again: one ticket, with the new words

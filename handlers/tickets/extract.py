@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.tickets.rooms import Room, parse_phone, parse_room, room_spans
+from handlers.tickets.forms import words
+from handlers.tickets.rooms import Room, parse_phone, parse_room, phone_spans, room_spans
+
+Span = tuple[int, int]
 
 _TIME = re.compile(
     r"((?:今天|明天|后天|大后天|今晚|明晚|这周|本周|下周|周末|这个?周末|下个?周末)?"
@@ -19,6 +22,8 @@ _TIME = re.compile(
     r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})?(?:[点:：时](?:半|\d{1,2}分?)?)?"
     r"(?:前|后|以后|之前|左右|到\d{1,2}点)?)")
 _PUNCT = re.compile(r"[\s,，.。!！?？~～、;；:：]+")
+_SEPARATORS = re.compile(r"\s*[,，、;；](?:[\s,，、;；]*)")
+_EDGES = " ，,。.!！?？~～、;；:："
 
 
 def entities(latest: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -75,14 +80,65 @@ def plain(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
-def description(text: str, filler: list[str]) -> str:
-    """The message without homes and filler phrases: what the resident actually reports."""
+def description(text: str, filler: list[str], times: bool = False) -> str:
+    """What the resident reports, without what other slots hold: homes and phones always
+    (a phone never lives in free text), the visiting time when the form asks one, each
+    with its lead-in words (电话…, 明天下午有人); and without filler phrases."""
+    spans = room_spans(text) + phone_spans(text)
+    if times and (span := time_span(text)):
+        spans.append(_with_tail(text, span))
     cut = text
-    for start, end in sorted(room_spans(text), reverse=True):
-        cut = cut[:start] + cut[end:]
+    for start, end in reversed(_merge([_with_lead_in(text, span) for span in spans])):
+        cut = cut[:start] + " " + cut[end:]
     for word in sorted(filler, key=len, reverse=True):
         cut = cut.replace(word, "")
-    return cut.strip(" ，,。.!！?？~～、")
+    return _tidy(cut)
+
+
+def without_phones(text: str) -> str:
+    """Free text to keep (a summary, a note): phone numbers and their lead-in words cut out."""
+    cut = text
+    for start, end in reversed(_merge([_with_lead_in(text, s) for s in phone_spans(text)])):
+        cut = cut[:start] + " " + cut[end:]
+    return _tidy(cut) if cut != text else text
+
+
+def time_span(text: str) -> Span | None:
+    """Where the time find_time reads from plain text is written."""
+    found = [m.span(1) for m in _TIME.finditer(text) if _is_time(m.group(1))]
+    return max(found, key=lambda span: span[1] - span[0]) if found else None
+
+
+def _with_lead_in(text: str, span: Span) -> Span:
+    head = text[:span[0]].rstrip(" :：")
+    lead = next((w for w in _longest_first("lead_in") if head.endswith(w)), None)
+    return (len(head) - len(lead), span[1]) if lead else span
+
+
+def _with_tail(text: str, span: Span) -> Span:
+    rest = text[span[1]:]
+    tail = next((w for w in _longest_first("time_tail") if rest.lstrip().startswith(w)), None)
+    return (span[0], span[1] + rest.index(tail) + len(tail)) if tail else span
+
+
+def _longest_first(kind: str) -> list[str]:
+    return sorted(words(kind), key=len, reverse=True)
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _tidy(text: str) -> str:
+    """One comma where cutting left a run of separators; no dangling punctuation."""
+    text = re.sub(r"\s{2,}", " ", _SEPARATORS.sub("，", text))
+    return text.strip(_EDGES)
 
 
 def substantive(text: str, minimum: int = 3) -> bool:

@@ -12,7 +12,7 @@ from handlers.tickets.rules import DATA_DIR
 
 # Slots a form fills besides its questions; all are cleared when a form starts or ends.
 DERIVED_SLOTS = ("requested_slot", "form_id", "photos", "location_kind", "subject",
-                 "household_id", "form_abort")
+                 "household_id", "form_abort", "form_retries")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ class FormSpec:
     optional: tuple[str, ...] = ()
     only_if: dict[str, dict[str, Any]] | None = None
     confirm: bool = True
+    intent: str | None = None
+    describe: str | None = None
+    requests: tuple[str, ...] = ()
 
     def required(self, values: dict[str, Any]) -> list[str]:
         """The questions that apply (visit time only for home repairs; unknown yet = applies)."""
@@ -52,7 +55,8 @@ def form_specs() -> dict[str, FormSpec]:
             name=name, submit=raw["submit"], slots=tuple(raw["slots"]),
             summary=tuple(raw.get("summary", ())), ticket_type=raw.get("ticket_type"),
             optional=tuple(raw.get("optional", ())), only_if=raw.get("only_if"),
-            confirm=raw.get("confirm", True),
+            confirm=raw.get("confirm", True), intent=raw.get("intent"),
+            describe=raw.get("describe"), requests=tuple(raw.get("requests", ())),
         )
     return specs
 

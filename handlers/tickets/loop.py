@@ -1,8 +1,9 @@
 """The form loop the engine runs for every message while a form is active.
 
-Per message: cancel, an FAQ digression, a photo, the confirmation, or else the
-FormValidationAction extracts and validates slots; then the next question, the
-summary, or the submit action follows. One question at a time.
+Per message: cancel, a photo, the form's own request again, an FAQ digression,
+the confirmation, or else the FormValidationAction extracts and validates slots;
+then the next question, the summary, or the submit action follows. One question
+at a time; a question left open is asked again with a hint (handlers.tickets.reask).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from handlers.tickets import answers
 from handlers.tickets.extract import find_phone, find_room, find_time, text_of
 from handlers.tickets.forms import FormSpec, every_form_slot, words
 from handlers.tickets.households import Households
-from handlers.tickets.rooms import mask_phone, parse_room
+from handlers.tickets.reask import Unanswered, bare_request, reask_lines, same_request
+from handlers.tickets.rooms import mask_phone, mask_phones, parse_room
 from handlers.tickets.validation import TicketFormValidation
 
 Events = list[dict[str, Any]]
@@ -68,10 +70,15 @@ class FormLoop(BaseAction):
             return clear_form() + [FollowupAction(target)]
         dispatcher.messages.extend(said.messages)
         self.acknowledge_corrections(dispatcher, slots, validated)
+        before = dict(slots)
         events += validated
         slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
         if slots.get("form_abort"):
             return events + clear_form()
+        if active and requested != "confirm" and requested == self.spec.missing(slots):
+            recorded = self.acknowledge_recorded(dispatcher, before, slots, requested)
+            return events + self.not_answered(dispatcher, tracker, slots, Unanswered(
+                requested, self.tries(slots), recorded=recorded, explained=bool(said.messages)))
         return events + self.next_step(dispatcher, tracker, slots, requested)
 
     def start(self, openid: str) -> Events:
@@ -104,6 +111,9 @@ class FormLoop(BaseAction):
         if answers.is_cancel(text, yes_no_question=requested == "callback"):
             self.say(dispatcher, "form_cancelled")
             return clear_form()
+        if requested and bare_request(self.spec, text):
+            return self.not_answered(dispatcher, tracker, slots, Unanswered(
+                requested, self.tries(slots), same_request=True))
         faq_id = None if answers_question(latest, requested) else self.digression(tracker)
         if faq_id:
             entry = self.deps.faqs.get(faq_id)
@@ -135,6 +145,35 @@ class FormLoop(BaseAction):
                 self.say(dispatcher, "slot_corrected", label=self.deps.texts(f"label_{name}"),
                          value=summary_value(str(name), value))
 
+    def acknowledge_recorded(self, dispatcher: CollectingDispatcher, before: dict[str, Any],
+                             after: dict[str, Any], requested: str) -> bool:
+        """Say what an answer to another question filled (明天上午 when asked for a phone)."""
+        filled = [slot for slot in self.spec.slots if slot != requested and
+                  before.get(slot) is None and after.get(slot) not in (None, "")]
+        for slot in filled:
+            self.say(dispatcher, "slot_recorded", label=self.deps.texts(f"label_{slot}"),
+                     value=summary_value(slot, after[slot]))
+        return bool(filled)
+
+    @staticmethod
+    def tries(slots: dict[str, Any]) -> int:
+        """This turn's number among the failed tries at the question asked."""
+        return int(slots.get("form_retries") or 0) + 1
+
+    def not_answered(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     slots: dict[str, Any], turn: Unanswered) -> Events:
+        """The question stays open: explain what is expected instead of repeating it."""
+        if turn.slot == "confirm":
+            self.say(dispatcher, f"form_in_progress_{self.spec.name}")
+            self.reask(dispatcher, slots, turn.slot)
+            return []
+        threshold = self.deps.config.nlu.confidence_threshold
+        if not turn.same_request and same_request(self.spec, tracker, threshold):
+            turn = Unanswered(turn.slot, turn.tries, turn.recorded, True, turn.explained)
+        for line in reask_lines(self.deps.texts, self.spec.name, turn):
+            dispatcher.utter_message(text=line)
+        return [SlotSet("form_retries", turn.tries)]
+
     def switch_target(self, tracker: Tracker) -> str | None:
         """The resident clearly moved on (another request, 转人工) instead of answering."""
         from handlers.registry import INTENT_ACTIONS  # the registry imports this module
@@ -159,18 +198,19 @@ class FormLoop(BaseAction):
     def next_step(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   slots: dict[str, Any], requested: str | None) -> Events:
         missing = self.spec.missing(slots)
+        events: Events = [SlotSet("form_retries", None)] if slots.get("form_retries") else []
         if missing:
             self.ask(dispatcher, slots, missing)
-            return [SlotSet("requested_slot", missing)]
+            return events + [SlotSet("requested_slot", missing)]
         if not self.spec.confirm:
-            return [SlotSet("requested_slot", None), FollowupAction(self.spec.submit)]
+            return events + [SlotSet("requested_slot", None), FollowupAction(self.spec.submit)]
         if requested == "confirm" and answers.is_no(text_of(tracker.latest_message)) and \
                 not dispatcher.messages:
             self.say(dispatcher, "ask_correction")
         self.say(dispatcher, "summary_intro")
         dispatcher.utter_message(text=self.summary(slots))
         self.say(dispatcher, "summary_outro")
-        return [SlotSet("requested_slot", "confirm")]
+        return events + [SlotSet("requested_slot", "confirm")]
 
     def ask(self, dispatcher: CollectingDispatcher, slots: dict[str, Any], slot: str) -> None:
         self.say(dispatcher, f"ask_{self.spec.name}_{slot}")
@@ -202,12 +242,15 @@ def answers_question(latest: dict[str, Any], requested: str | None) -> bool:
         return True
     if requested == "confirm" and (answers.is_yes(text) or answers.is_no(text)):
         return True
-    return answers.is_skip(text) or any(
+    if answers.is_closed(text) or answers.is_place_word(text) or answers.is_skip(text):
+        return True
+    return any(
         found(latest) for found in (find_room, find_phone, find_time))
 
 
 def summary_value(slot: str, value: Any) -> str:
-    """How a slot reads in the summary: phones masked, photos counted, yes/no in words."""
+    """How a slot reads back to the resident: phones masked (in free text too), photos
+    counted, yes/no in words."""
     if slot == "phone":
         return mask_phone(str(value)) if value else ""
     if slot == "photos":
@@ -217,4 +260,4 @@ def summary_value(slot: str, value: Any) -> str:
     if slot == "room" and value:
         room = parse_room(str(value))
         return room.display if room else str(value)
-    return str(value) if value else ""
+    return mask_phones(str(value)) if value else ""

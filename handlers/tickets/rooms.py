@@ -15,6 +15,8 @@ _WRITTEN = re.compile(
     r"(?:([0-9]{1,2})\s*单元\s*)?(?:的)?\s*([0-9]{3,4})\s*(?:室|号|房)?"
 )
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# as written, with spaces or dashes between groups (138 0013 8000), to find it in free text
+_PHONE_WRITTEN = re.compile(r"(?<!\d)(?:1[3-9]\d(?:[ -]?\d){8}|0\d{2,3}[ -]?\d{7,8})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,18 @@ def room_spans(text: str) -> list[tuple[int, int]]:
 def parse_phone(text: str) -> str | None:
     match = _PHONE.search(_digits(text).replace(" ", ""))
     return match.group(1).replace("-", "") if match else None
+
+
+def phone_spans(text: str) -> list[tuple[int, int]]:
+    """Where phone numbers are written, so free text never keeps or shows one."""
+    return [m.span() for m in _PHONE_WRITTEN.finditer(_digits(text))]
+
+
+def mask_phones(text: str) -> str:
+    """Free text with every phone number in it masked (卫生间漏水 138****8000)."""
+    for start, end in sorted(phone_spans(text), reverse=True):
+        text = text[:start] + mask_phone(_digits(text[start:end])) + text[end:]
+    return text
 
 
 def mask_phone(phone: str) -> str:

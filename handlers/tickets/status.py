@@ -13,7 +13,7 @@ from handlers.base import BaseAction
 from handlers.tickets.answers import parse_rating
 from handlers.tickets.extract import text_of
 from handlers.tickets.submit import ticket_service
-from handlers.tickets.views import local_time
+from handlers.tickets.views import brief, local_time
 
 MAX_LISTED = 5
 
@@ -42,8 +42,7 @@ class TicketStatusAction(BaseAction):
                 "status_line", number=view.number, type_name=service.life.type_name(view.type),
                 state_name=service.life.state_name(view.state), department=view.department,
                 deadline=local_time(view.deadline, self.deps.config.service.timezone),
-                deadline_kind=view.deadline_kind,
-                summary=view.summary[:30]))
+                deadline_kind=view.deadline_kind, what=brief(view.what)))
         if urged:
             lines.append(self.deps.texts("status_urged", numbers="、".join(urged)))
         if any(v.state == "resolved" for v in tickets):

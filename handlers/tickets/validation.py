@@ -7,6 +7,7 @@ they appear, so "不对，是3栋2单元503" corrects the room at any point.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -28,11 +29,15 @@ from handlers.tickets.extract import (
 )
 from handlers.tickets.forms import FormSpec, form_specs, services, words
 from handlers.tickets.households import Households
+from handlers.tickets.reask import same_request
 from handlers.tickets.rooms import parse_phone, parse_room
 from handlers.tickets.rules import DispatchRules
 
 Slots = dict[str, Any]
 MAX_TEXT = 500
+# slots holding a time: while one is still asked, a time in free text belongs there
+TIME_SLOTS = ("visit_time", "when")
+_DIGITS = re.compile(r"\d{5,}")
 
 
 class TicketFormValidation(FormValidationAction):
@@ -64,11 +69,17 @@ class TicketFormValidation(FormValidationAction):
         return tracker.get_slot("requested_slot") is None
 
     def answer(self, tracker: Tracker, slot: str) -> str | None:
-        """The reply to our question as free text, minus homes and a leading 不对，是."""
+        """The reply to our question as free text, minus homes, phones and a leading 不对，是.
+
+        A yes/no word is no free-text answer, nor is the form's own request again
+        (厨房又漏水了 asked for a visiting time), except for the slot that describes it.
+        """
         if not self.asked(tracker, slot):
             return None
         text = strip_correction(text_of(tracker.latest_message))
-        cleaned = description(text, words("filler"))
+        if answers.is_closed(text) or (slot != self.spec.describe and self.repeats(tracker)):
+            return None
+        cleaned = self.describe(tracker, text)
         return cleaned if substantive(cleaned, 2) else None
 
     def free_text(self, tracker: Tracker, slot: str) -> Slots:
@@ -76,10 +87,19 @@ class TicketFormValidation(FormValidationAction):
         if (reply := self.answer(tracker, slot)) is not None:
             return {slot: reply}
         if self.first_turn(tracker):
-            cleaned = description(text, words("filler"))
+            cleaned = self.describe(tracker, text)
             if substantive(cleaned):
                 return {slot: cleaned}
         return {}
+
+    def describe(self, tracker: Tracker, text: str) -> str:
+        """The text without filler and what other slots take (a time only while one is asked)."""
+        times = any(slot in TIME_SLOTS for slot in self.spec.required(tracker.slots))
+        return description(text, words("filler"), times=times)
+
+    def repeats(self, tracker: Tracker) -> bool:
+        """The message is the form's own request again, not an answer."""
+        return same_request(self.spec, tracker, self.deps.config.nlu.confidence_threshold)
 
     def validate_text(self, slot: str, value: Any) -> Slots:
         return {slot: str(value).strip()[:MAX_TEXT] or None}
@@ -96,7 +116,7 @@ class TicketFormValidation(FormValidationAction):
         text = text_of(tracker.latest_message)
         if self.asked(tracker, "room") and "room" in self.spec.optional and answers.is_skip(text):
             return {"room": ""}
-        if self.asked(tracker, "room") and substantive(text, 1):
+        if self.asked(tracker, "room") and substantive(text, 1) and not self.repeats(tracker):
             return {"room": text.strip()}
         return {}
 
@@ -143,7 +163,11 @@ class ValidateRepairForm(TicketFormValidation):
     def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: dict[str, Any]) -> Slots:
         phone = find_phone(tracker.latest_message)
-        return {"phone": phone} if phone else {}
+        if phone:
+            return {"phone": phone}
+        text = text_of(tracker.latest_message)
+        # digits that are no phone number: let validate_phone say what is wrong
+        return {"phone": text} if self.asked(tracker, "phone") and _DIGITS.search(text) else {}
 
     def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                        domain: dict[str, Any]) -> Slots:
@@ -179,7 +203,10 @@ class ValidateComplaintForm(TicketFormValidation):
     def validate_details(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                          domain: dict[str, Any]) -> Slots:
         rules = DispatchRules.load(self.deps.config.path(self.deps.config.tickets.rules_file))
-        return {"details": value, "subject": rules.classify("complaint", str(value)).category}
+        slots = {"details": value, "subject": rules.classify("complaint", str(value)).category}
+        phone = find_phone(tracker.latest_message)
+        # the number cut from the details is kept where it belongs, for the callback
+        return {**slots, "phone": phone} if phone and not tracker.get_slot("phone") else slots
 
     def extract_callback(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                          domain: dict[str, Any]) -> Slots:

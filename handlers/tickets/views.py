@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.models import Ticket
+from handlers.tickets.rooms import mask_phones
+
+# fields that say what a ticket is about, most telling first
+WHAT_FIELDS = ("problem", "details", "content", "service")
+BRIEF_CHARS = 16
+_BREAKS = re.compile(r"[\s,，.。!！?？;；、：:]")
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,12 @@ class TicketView:
         return "响应" if self.state in ("new", "dispatched") or self.resolve_due is None \
             else "完成"
 
+    @property
+    def what(self) -> str:
+        """What the ticket is about in the resident's words (not the location: summary)."""
+        return next((str(self.fields[k]) for k in WHAT_FIELDS if self.fields.get(k)),
+                    self.summary)
+
     def overdue(self, now: datetime) -> bool:
         deadline = self.deadline
         return deadline is not None and now > deadline and self.state not in (
@@ -77,6 +90,17 @@ def local_time(moment: datetime | None, timezone: str) -> str:
         return "—"
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def brief(text: str, limit: int = BRIEF_CHARS) -> str:
+    """Short enough for one line in a list: cut at a pause, else between characters, with …;
+    phones masked, so a number typed into free text is never shown whole."""
+    text = " ".join(mask_phones(text).split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    pauses = [m.start() for m in _BREAKS.finditer(head) if m.start() >= limit // 2]
+    return head[:pauses[-1] if pauses else limit - 1].rstrip() + "…"
 
 
 def duration_text(minutes: int) -> str:
