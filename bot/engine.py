@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import policy
 from bot.handover import Handover
 from bot.inbound import Inbound
-from bot.menu import menu_choice, menu_decision
+from bot.menu import command_key, menu_choice, menu_decision
 from bot.messages import MessageLog
 from bot.replies import Reply
 from bot.state import ConversationState, StateStore
@@ -107,7 +107,8 @@ class Engine:
             if message_id is not None:
                 self.messages.finish(message_id, "processed", needs_agent=True)
             text = text[:MAX_TEXT_CHARS]
-        decision = menu or self.nlu.understand(text)
+        command = command_key(text)
+        decision = menu or (command and menu_decision(command)) or self.nlu.understand(text)
         if message_id is not None:
             self.messages.annotate(message_id, decision.to_dict(), state.conversation_id)
         if state.owner != "bot" and decision.intent != "emergency" and message_id is not None:

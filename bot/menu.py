@@ -17,14 +17,22 @@ _DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", 1)} | {
     c: i for i, c in enumerate("１２３４５６７８９", 1)}
 
 
+_NOISE = re.compile(r"[\s。.,，!！?？~～、…]+")
+
+
 @cache
-def menu_table() -> dict[str, dict[str, Any]]:
+def menu_table() -> dict[str, Any]:
     return yaml.safe_load(MENU_FILE.read_text(encoding="utf-8"))
+
+
+def command_key(text: str) -> str | None:
+    """The button a keyword message stands for ("报修", "我的账单！"), else None."""
+    return menu_table()["commands"].get(_NOISE.sub("", text))
 
 
 def menu_decision(event_key: str) -> Decision | None:
     """The decision a menu button stands for, or None for an unknown key."""
-    item = menu_table().get(event_key)
+    item = menu_table()["buttons"].get(event_key)
     if item is None:
         return None
     candidates = [FaqCandidate(faq_id, "", 1.0) for faq_id in item.get("faqs", [])]

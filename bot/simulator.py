@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from bot.menu import menu_table
 from bot.push import PushResult, WechatPusher
 
 bp = Blueprint(
@@ -26,9 +27,6 @@ bp = Blueprint(
 )
 
 OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-MENU_KEYS = frozenset(
-    {"MENU_REPAIR", "MENU_COMPLAINT", "MENU_TICKETS", "MENU_BILLS", "MENU_FAQ", "MENU_BIND"}
-)
 EVENTS = frozenset({"subscribe", "unsubscribe"})
 MAX_CONTENT = 2000
 # WeChat waits 5 s for a passive reply; leave room for a slow first model load.
@@ -134,7 +132,7 @@ def _push(pusher: WechatPusher, openid: str, kind: str, data: dict[str, Any]) ->
                                    str(data.get("label") or ""))
         if kind == "click":
             key = data.get("key")
-            if key not in MENU_KEYS:
+            if key not in menu_table()["buttons"]:
                 raise SimulatorError("bad_content", field="key")
             return pusher.event(openid, "CLICK", str(key))
         if kind == "event":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from wuye.inspect import inspect_resident
 
 OPENID = "o_dialogue"
@@ -95,3 +97,15 @@ def test_menu_buttons_start_their_flow_without_the_nlu(pusher: Any, services: An
     assert pusher.text(OPENID, "第八个").text == services.faqs.get(offered[7]).answer
     repair = pusher.event(OPENID, "CLICK", "MENU_REPAIR")
     assert services.states.load(OPENID).active_loop == "repair_form", repair.text
+
+
+@pytest.mark.parametrize(
+    ("text", "loop"),
+    [("报修", "repair_form"), ("我要报修！", "repair_form"), ("投诉", "complaint_form"),
+     ("绑定房屋", "bind_form")],
+    ids=["repair", "repair-punctuated", "complaint", "bind"],
+)
+def test_keyword_messages_work_like_menu_buttons(pusher: Any, services: Any, text: str,
+                                                 loop: str) -> None:
+    pusher.text(OPENID, text)
+    assert services.states.load(OPENID).active_loop == loop
