@@ -112,7 +112,11 @@ def time_span(text: str) -> Span | None:
 def _with_lead_in(text: str, span: Span) -> Span:
     head = text[:span[0]].rstrip(" :：")
     lead = next((w for w in _longest_first("lead_in") if head.endswith(w)), None)
-    return (len(head) - len(lead), span[1]) if lead else span
+    if lead is None:
+        return span
+    head = head[:-len(lead)]
+    owner = next((w for w in _longest_first("lead_owner") if head.endswith(w)), "")
+    return len(head) - len(owner), span[1]
 
 
 def _with_tail(text: str, span: Span) -> Span:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.models import Ticket
 from handlers.tickets.rooms import mask_phones
+from nlu.tokenizer import tokens
 
 # fields that say what a ticket is about, most telling first
 WHAT_FIELDS = ("problem", "details", "content", "service")
@@ -93,14 +94,25 @@ def local_time(moment: datetime | None, timezone: str) -> str:
 
 
 def brief(text: str, limit: int = BRIEF_CHARS) -> str:
-    """Short enough for one line in a list: cut at a pause, else between characters, with …;
+    """Short enough for one line in a list: cut at a pause or between words, with …;
     phones masked, so a number typed into free text is never shown whole."""
     text = " ".join(mask_phones(text).split())
     if len(text) <= limit:
         return text
-    head = text[:limit]
-    pauses = [m.start() for m in _BREAKS.finditer(head) if m.start() >= limit // 2]
-    return head[:pauses[-1] if pauses else limit - 1].rstrip() + "…"
+    most = limit - 1
+    pauses = [m.start() for m in _BREAKS.finditer(text[:most + 1]) if m.start() >= most // 2]
+    return text[:pauses[-1] if pauses else _word_end(text, most)].rstrip() + "…"
+
+
+def _word_end(text: str, most: int) -> int:
+    """The last word boundary within `most` characters, so no word is cut in two."""
+    pos = end = 0
+    for word in tokens(text):
+        start = text.find(word, pos)
+        if start < 0 or start + len(word) > most:
+            break
+        pos = end = start + len(word)
+    return end if end >= most // 2 else most
 
 
 def duration_text(minutes: int) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from core.models import Ticket
 from handlers.tickets.inspect import tickets_for
 
 NEW = "o_flow_new"
@@ -140,3 +143,31 @@ def test_asking_for_a_person_mid_form_leaves_the_form(pusher: Any, services: Any
     state = services.states.load(NEW)
     assert state.active_loop is None and "requested_slot" not in state.slots
     assert tickets(services, NEW) == []
+
+
+def test_the_description_holds_only_what_is_wrong_and_no_phone(pusher: Any, services: Any,
+                                                               households: Any) -> None:
+    summary = pusher.text(NEW, "卫生间下水道堵了 3栋2单元502 电话13800138000 明天下午有人")
+    assert "问题描述：卫生间下水道堵了\n" in summary.text
+    assert "上门时间：明天下午\n" in summary.text and "138****8000" in summary.text
+    assert "13800138000" not in summary.text
+    pusher.text(NEW, "确认")
+    [ticket] = tickets(services, NEW)
+    assert ticket["fields"]["problem"] == "卫生间下水道堵了"
+    assert "13800138000" not in ticket["summary"] and "有人" not in ticket["summary"]
+    status = pusher.text(NEW, "查询工单")
+    assert "卫生间下水道堵了" in status.text and "13800138000" not in status.text
+
+
+def test_a_phone_in_complaint_details_goes_to_the_phone_not_the_details(
+        pusher: Any, services: Any) -> None:
+    pusher.text(NEW, "楼道堆满了杂物一直没人清理，我手机13912345678")
+    pusher.text(NEW, "跳过")
+    summary = pusher.text(NEW, "需要")
+    assert "139****5678" in summary.text and "13912345678" not in summary.text
+    pusher.text(NEW, "确认")
+    [ticket] = tickets(services, NEW)
+    assert ticket["fields"]["details"] == "楼道堆满了杂物一直没人清理"
+    assert "1391" not in ticket["summary"]
+    with services.sessions() as session:
+        assert session.scalars(select(Ticket.phone)).all() == ["13912345678"]

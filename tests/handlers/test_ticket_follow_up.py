@@ -114,3 +114,15 @@ def test_inspect_helpers_show_rooms_and_tickets(pusher: Any, services: Any, boun
     [ticket] = tickets_for(services.sessions, bound)
     assert {"number", "type", "department", "priority", "room", "state", "deadline"} <= set(ticket)
     assert "phone" not in ticket
+
+
+def test_status_lines_are_short_and_cut_cleanly(pusher: Any, services: Any, bound: str) -> None:
+    pusher.text(bound, "厨房水槽下面的排水管接口一直在滴水，柜子里都泡烂了，随时可以来")
+    pusher.text(bound, "确认")
+    [ticket] = tickets_for(services.sessions, bound)
+    status = pusher.text(bound, "查询工单")
+    [line] = [ln for ln in status.text.splitlines() if ticket["number"] in ln]
+    assert "报修：厨房水槽下面的排水管接口一直在…｜" in line
+    assert "家中厨房" not in line and "，…" not in line
+    assert "｜已派单｜工程部｜预计" in line and line.endswith("前响应")
+    assert len(line) <= 70
