@@ -69,16 +69,17 @@ class FormLoop(BaseAction):
         if target and not any(e.get("value") is not None for e in validated):
             return clear_form() + [FollowupAction(target)]
         dispatcher.messages.extend(said.messages)
-        self.acknowledge_corrections(dispatcher, slots, validated)
+        corrected = self.acknowledge_corrections(dispatcher, slots, validated)
         before = dict(slots)
         events += validated
         slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
         if slots.get("form_abort"):
             return events + clear_form()
-        if active and requested != "confirm" and requested == self.spec.missing(slots):
-            recorded = self.acknowledge_recorded(dispatcher, before, slots, requested)
+        if active and requested not in (None, "confirm") and requested == self.spec.missing(slots):
+            recorded = self.acknowledge_recorded(dispatcher, before, slots, requested) or corrected
             return events + self.not_answered(dispatcher, tracker, slots, Unanswered(
-                requested, self.tries(slots), recorded=recorded, explained=bool(said.messages)))
+                requested, self.tries(slots, failed=not recorded), recorded,
+                explained=bool(said.messages)))
         return events + self.next_step(dispatcher, tracker, slots, requested)
 
     def start(self, openid: str) -> Events:
@@ -136,14 +137,17 @@ class FormLoop(BaseAction):
         return decision.faq_id if entry is not None and entry.enabled else None
 
     def acknowledge_corrections(self, dispatcher: CollectingDispatcher, before: dict[str, Any],
-                                validated: Events) -> None:
+                                validated: Events) -> bool:
         """Say so when a value given earlier was replaced (不对，是3栋2单元503)."""
+        corrected = False
         for event in validated:
             name, value = event.get("name"), event.get("value")
             old = before.get(str(name))
             if name in self.spec.summary and value is not None and old not in (None, "", value):
                 self.say(dispatcher, "slot_corrected", label=self.deps.texts(f"label_{name}"),
                          value=summary_value(str(name), value))
+                corrected = True
+        return corrected
 
     def acknowledge_recorded(self, dispatcher: CollectingDispatcher, before: dict[str, Any],
                              after: dict[str, Any], requested: str) -> bool:
@@ -156,9 +160,10 @@ class FormLoop(BaseAction):
         return bool(filled)
 
     @staticmethod
-    def tries(slots: dict[str, Any]) -> int:
-        """This turn's number among the failed tries at the question asked."""
-        return int(slots.get("form_retries") or 0) + 1
+    def tries(slots: dict[str, Any], failed: bool = True) -> int:
+        """Failed tries at the question asked, this turn included; a turn that filled or
+        corrected another slot was no failure."""
+        return int(slots.get("form_retries") or 0) + int(failed)
 
     def not_answered(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      slots: dict[str, Any], turn: Unanswered) -> Events:
@@ -172,7 +177,7 @@ class FormLoop(BaseAction):
             turn = Unanswered(turn.slot, turn.tries, turn.recorded, True, turn.explained)
         for line in reask_lines(self.deps.texts, self.spec.name, turn):
             dispatcher.utter_message(text=line)
-        return [SlotSet("form_retries", turn.tries)]
+        return [SlotSet("form_retries", turn.tries or None)]
 
     def switch_target(self, tracker: Tracker) -> str | None:
         """The resident clearly moved on (another request, 转人工) instead of answering."""

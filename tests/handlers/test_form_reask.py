@@ -105,3 +105,22 @@ def test_a_yes_word_is_no_visiting_time(pusher: Any, services: Any, bound: str) 
     reply = pusher.text(bound, "好的")
     assert "没能从您的回复中识别出上门时间" in reply.text and "随时" in reply.text
     assert services.states.load(bound).slots.get("visit_time") is None
+
+
+def test_a_correction_is_acknowledged_not_called_a_failure(pusher: Any, services: Any) -> None:
+    asked_for_phone(pusher)
+    reply = pusher.text(NEW, "不对，是3栋2单元503")
+    assert "房号已更正为：3栋2单元503" in reply.text
+    assert "还需要您的联系电话" in reply.text and "没能" not in reply.text
+    pusher.text(NEW, "确认")
+    assert OFFER not in pusher.text(NEW, "确认").text  # two failures so far, not three
+
+
+def test_binding_asked_for_again_asks_for_the_digits(pusher: Any, services: Any,
+                                                     households: Any) -> None:
+    assert "房号" in pusher.text(NEW, "绑定房屋").text
+    assert "后4位" in pusher.text(NEW, "3栋2单元502").text
+    reply = pusher.text(NEW, "绑定房屋")
+    assert "房屋绑定正在进行中" in reply.text and "请输入4位数字" in reply.text
+    assert services.states.load(NEW).active_loop == "bind_form"
+    assert "绑定成功" in pusher.text(NEW, "8000").text
