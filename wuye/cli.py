@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from core.config import ConfigError, load_config
 from core.db import upgrade
+from core.logging import configure_logging
 from wuye import cli_admin, cli_nlu, cli_tickets
 
 log = logging.getLogger("wuye")
@@ -111,8 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("rasa_sdk").setLevel(logging.WARNING)  # chatty about unset slots
+    configure_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
