@@ -78,8 +78,8 @@ class NluConfig:
     model_dir: str = "var/models"
     confidence_threshold: float = 0.45
     margin_threshold: float = 0.10
-    faq_answer_threshold: float = 0.55
-    faq_suggest_threshold: float = 0.25
+    faq_answer_threshold: float = 0.20
+    faq_suggest_threshold: float = 0.10
     reload_check_seconds: float = 5.0
     # An emergency probability at or above this overrides the top intent (recall first).
     emergency_floor: float = 0.30

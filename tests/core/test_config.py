@@ -65,3 +65,8 @@ def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:
     path.write_text("server:\n  prot: 1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"server\.prot"):
         load_config(path=path, env={})
+
+
+def test_config_yaml_states_the_defaults() -> None:
+    """config.yaml documents every setting; its values are the code's defaults."""
+    assert load_config(env={}) == load_config(path="/dev/null", env={})
