@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 MAX_FOLLOWUPS = 5
 MAX_TEXT_CHARS = 2000
-# Slots through which actions ask the engine for something; cleared once honoured.
-CONTROL_SLOTS = ("handover", "flag_for_agent")
 
 
 class Engine:

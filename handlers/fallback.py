@@ -28,27 +28,3 @@ class FallbackAction(BaseAction):
             SlotSet("flag_for_agent", True),
             SlotSet("handover", "fallback"),
         ]
-
-
-class NotAvailableAction(BaseAction):
-    """For intents whose flow is not built yet: say so and take a message, never fake success."""
-
-    action_name = "action_not_available"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message or {}).get("intent", {}).get("name", "")
-        feature = self.deps.texts.raw("feature_names").get(intent, "该")
-        self.say(dispatcher, "not_available", feature=feature)
-        return [SlotSet("flag_for_agent", True)]
-
-
-class EmergencyFallbackAction(BaseAction):
-    """Emergency before the ticket flow exists: give the number and queue for a person."""
-
-    action_name = "action_emergency_basic"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        self.say(dispatcher, "emergency_fallback")
-        return [SlotSet("flag_for_agent", True), SlotSet("handover", "emergency")]

@@ -9,11 +9,7 @@ from __future__ import annotations
 from rasa_sdk import Action
 
 from handlers.deps import HandlerDeps
-from handlers.fallback import (
-    EmergencyFallbackAction,
-    FallbackAction,
-    NotAvailableAction,
-)
+from handlers.fallback import FallbackAction
 from handlers.faq import FaqAction
 from handlers.human import HumanAction, RatingAction
 from handlers.smalltalk import GoodbyeAction, GreetAction, OutOfScopeAction
@@ -49,8 +45,6 @@ def build_actions(deps: HandlerDeps) -> dict[str, Action]:
         FaqAction(deps),
         OutOfScopeAction(deps),
         FallbackAction(deps),
-        NotAvailableAction(deps),
-        EmergencyFallbackAction(deps),
         HumanAction(deps),
         RatingAction(deps),
         *build_ticket_actions(deps),
