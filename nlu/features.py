@@ -17,20 +17,31 @@ from scipy.sparse import csr_matrix
 _DIGITS = re.compile(r"\d+")
 _EMPTY_IDX = np.zeros(0, dtype=np.int64)
 _EMPTY_VALUES = np.zeros(0)
+_PREFIXES = ("w:", "b:", "c:")
 
 
 def text_features(normalized: str, words: Sequence[str]) -> list[str]:
     """Feature names of one message; digit runs become '#' so room numbers generalize."""
+    kinds = feature_parts(normalized, words)
+    return [f"{prefix}{key}" for prefix, keys in zip(_PREFIXES, kinds, strict=True) for key in keys]
+
+
+def feature_parts(normalized: str, words: Sequence[str]) -> tuple[list[str], ...]:
+    """Words, word bigrams ('a|b') and character 1–3-grams, before their kind prefix.
+
+    Kept apart so serving can look each kind up in its own table without
+    building the prefixed names.
+    """
     chars = normalized.replace(" ", "_")
-    if any(ch.isdigit() for ch in chars):  # most messages carry no digits: skip the regexes
+    if _DIGITS.search(chars):  # most messages carry no digits: skip the substitutions
         words = [_DIGITS.sub("#", w) for w in words]
         chars = _DIGITS.sub("#", chars)
-    feats = [f"w:{w}" for w in words]
-    feats += [f"b:{a}|{b}" for a, b in zip(words, words[1:], strict=False)]
+    else:
+        words = list(words)
+    pairs = [f"{a}|{b}" for a, b in zip(words, words[1:], strict=False)]
     padded = f"^{chars}$"
-    for n in (1, 2, 3):
-        feats += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
-    return feats
+    grams = [padded[i:i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1)]
+    return words, pairs, grams
 
 
 class Vectorizer:
@@ -40,6 +51,10 @@ class Vectorizer:
         self.vocabulary = vocabulary
         self.idf = idf
         self._idf_list = idf.tolist()
+        # One table per kind (words, bigrams, char n-grams) keyed without the prefix.
+        self._tables: tuple[dict[str, int], ...] = tuple({} for _ in _PREFIXES)
+        for name, column in vocabulary.items():
+            self._tables[_PREFIXES.index(name[:2])][name[2:]] = column
 
     def __getstate__(self) -> dict[str, object]:
         return {"vocabulary": self.vocabulary, "idf": self.idf}
@@ -60,17 +75,30 @@ class Vectorizer:
         return cls(vocabulary, idf)
 
     def transform_one(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(indices, values) of one message; unknown features are dropped.
+        """(indices, values) of one message's feature names; unknown features are dropped."""
+        counts: dict[int, int] = {}
+        _count(feats, self.vocabulary, counts)
+        return self._weighted(counts)
+
+    def transform_text(
+        self, normalized: str, words: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Same as `transform_one(text_features(normalized, words))`, without building names.
+
+        Columns are counted in the same order as the names, so the values (and the
+        float sums over them) are exactly those of `transform_one`.
+        """
+        counts: dict[int, int] = {}
+        for keys, table in zip(feature_parts(normalized, words), self._tables, strict=True):
+            _count(keys, table, counts)
+        return self._weighted(counts)
+
+    def _weighted(self, counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Sublinear tf × idf, l2-normalized.
 
         Plain Python arithmetic on the few dozen features, one array at the end:
         cheaper than a chain of tiny numpy calls.
         """
-        counts: dict[int, int] = {}
-        get = self.vocabulary.get
-        for f in feats:
-            i = get(f)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
         if not counts:
             return _EMPTY_IDX, _EMPTY_VALUES
         idf = self._idf_list
@@ -88,3 +116,12 @@ class Vectorizer:
             cols.extend(idx.tolist())
             vals.extend(values.tolist())
         return csr_matrix((vals, (rows, cols)), shape=(n, len(self.vocabulary)))
+
+
+def _count(keys: Iterable[str], table: dict[str, int], counts: dict[int, int]) -> None:
+    """Add one to the column of every known key (first-seen order is kept)."""
+    get = table.get
+    for key in keys:
+        column = get(key)
+        if column is not None:
+            counts[column] = counts.get(column, 0) + 1

@@ -54,7 +54,7 @@ class NluModel:
     def featurize(self, text: str) -> Features:
         normalized = normalize(text)
         words = tokens(normalized)
-        idx, values = self.vectorizer.transform_one(text_features(normalized, words))
+        idx, values = self.vectorizer.transform_text(normalized, words)
         return Features(normalized, words, idx, values)
 
     def save(self, directory: Path) -> Path:
