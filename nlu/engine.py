@@ -65,7 +65,7 @@ class NluEngine:
         columns = np.array([positions.get(i, -1) for i in retriever.ids], dtype=np.int64)
         self._faq_known = columns >= 0
         self._all_known = bool(self._faq_known.all())
-        self._faq_safe_columns = np.maximum(columns, 0)
+        self._faq_columns = _as_slice(np.maximum(columns, 0))
 
     def understand(self, text: str) -> Decision:
         features = self.model.featurize(text)
@@ -159,7 +159,17 @@ class NluEngine:
         else:
             probs = self.model.faq.calibrated(raw)
         weight = self.thresholds.faq_classifier_weight
-        blended = (1 - weight) * retrieval + weight * probs[self._faq_safe_columns]
+        blended = (1 - weight) * retrieval + weight * probs[self._faq_columns]
         if self._all_known:
             return blended
         return np.where(self._faq_known, blended, retrieval)
+
+
+def _as_slice(columns: np.ndarray) -> slice | np.ndarray:
+    """A run of consecutive columns as a slice (a view, not a gathered copy).
+
+    Entries and FAQ labels are both sorted by id, so the run is the usual case.
+    """
+    if len(columns) and np.array_equal(columns, np.arange(columns[0], columns[0] + len(columns))):
+        return slice(int(columns[0]), int(columns[0]) + len(columns))
+    return columns

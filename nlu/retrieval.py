@@ -24,10 +24,15 @@ K1, B = 1.2, 0.5
 BM25_WEIGHT = 0.5
 KEYWORD_BONUS = 0.08
 MAX_KEYWORD_BONUS = 0.16
+_NO_WEIGHTS = np.zeros(0)
 
 
 def bigrams(text: str) -> list[str]:
-    compact = text.replace(" ", "")
+    return _compact_bigrams(text.replace(" ", ""))
+
+
+def _compact_bigrams(compact: str) -> list[str]:
+    """Character bigrams of a text without spaces; a single character stands alone."""
     return [compact[i:i + 2] for i in range(len(compact) - 1)] or ([compact] if compact else [])
 
 
@@ -78,19 +83,18 @@ class FaqRetriever:
         """One score per enabled entry, in [0, 1]."""
         if self._starts is None:
             return np.zeros(0)
-        grams = set(bigrams(normalized))
+        compact = normalized.replace(" ", "")
+        grams = set(_compact_bigrams(compact))
         rows, weights = self._query_rows(set(words), self._words, BM25_WEIGHT, linear=True)
         gram_rows, gram_weights = self._query_rows(
             grams, self._grams, 1 - BM25_WEIGHT, linear=False
         )
-        rows += gram_rows
-        weights += gram_weights
-        if not rows:
+        if not rows and not gram_rows:
             return np.zeros(len(self.entries))
         # One gather over the stacked word and bigram matrices, one product.
-        docs = np.asarray(weights) @ self._stacked[rows]
+        docs = np.concatenate((weights, gram_weights)) @ self._stacked[rows + gram_rows]
         best = np.maximum.reduceat(docs, self._starts)
-        hits = self._keyword_hits(normalized.replace(" ", ""), grams)
+        hits = self._keyword_hits(compact, grams)
         for entry, count in hits.items():
             best[entry] += min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * count)
         return np.minimum(best, 1.0)
@@ -98,25 +102,26 @@ class FaqRetriever:
     @staticmethod
     def _query_rows(
         terms: set[str], matrix: _TermMatrix, share: float, linear: bool
-    ) -> tuple[list[int], list[float]]:
+    ) -> tuple[list[int], np.ndarray]:
         """Rows and weights of the query's terms, normalized by the whole query.
 
         Words: BM25 coverage (idf-weighted share of the query found in a document).
         Bigrams: cosine with binary query weights. Unknown terms count with the
         highest idf, so what the knowledge base never mentions lowers the score.
         """
-        vocabulary, idf = matrix.vocabulary, matrix.idf
-        rows = [vocabulary[t] for t in terms if t in vocabulary]
+        rows = [row for row in map(matrix.vocabulary.get, terms) if row is not None]
+        if not rows:
+            return [], _NO_WEIGHTS
         unknown = len(terms) - len(rows)
-        weights = idf[rows] if rows else np.zeros(0)
+        weights = matrix.idf[rows]
         if linear:
             total = float(weights.sum()) + unknown * matrix.max_idf
         else:
             total = math.sqrt(float(weights @ weights) + unknown * matrix.max_idf**2)
-        if not rows or total == 0:
-            return [], []
+        if total == 0:
+            return [], _NO_WEIGHTS
         offset = matrix.offset
-        return [r + offset for r in rows], (weights * (share / total)).tolist()
+        return [r + offset for r in rows], weights * (share / total)
 
     def _keyword_hits(self, compact: str, grams: set[str]) -> dict[int, int]:
         """Entry → how many of its keywords occur in the text."""
