@@ -95,6 +95,17 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
 
 
+@pytest.fixture()
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_dir: Path) -> Path:
+    """Environment for running `wuye` commands: a SQLite file (returned) and private dirs."""
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("WUYE_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("WUYE_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("WUYE_NLU_MODEL_DIR", str(model_dir))
+    monkeypatch.setenv("WUYE_REDIS_URL", f"memory://cli-{tmp_path.name}")
+    return db
+
+
 def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
     """Build a test config: no file, no environment, only what the test says."""
     overrides: dict[str, Any] = {"var_dir": str(tmp_path / "var")}

@@ -26,33 +26,23 @@ def run(*argv: str) -> int:
     return int(args.func(args))
 
 
-@pytest.fixture()
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_dir: Path) -> Path:
-    db = tmp_path / "cli.db"
-    monkeypatch.setenv("WUYE_DATABASE_URL", f"sqlite:///{db}")
-    monkeypatch.setenv("WUYE_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("WUYE_NLU_MODEL_DIR", str(model_dir))
-    monkeypatch.setenv("WUYE_REDIS_URL", "memory://cli-tickets")
-    return db
-
-
 def service() -> TicketService:
     config = load_config()
     sessions = make_session_factory(make_engine(config.database_url))
     return TicketService(sessions, config, HandlerDeps(config, sessions, None).texts)
 
 
-def test_roster_and_bills_import(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_roster_and_bills_import(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("roster", "import", str(DATA_DIR / "demo_roster.csv")) == 0
     assert run("bills", "import", str(DATA_DIR / "demo_bills.csv")) == 0
     assert "imported 5 roster lines" in capsys.readouterr().out
-    homes = Households(make_session_factory(make_engine(f"sqlite:///{env}")))
+    homes = Households(make_session_factory(make_engine(f"sqlite:///{cli_env}")))
     room = parse_room("3-2-502")
     assert room is not None and homes.verify(room, "8000") is not None
     assert sum(b.amount for b in homes.bills(room) if not b.paid) == 1410
 
 
-def test_a_bad_csv_line_is_named(env: Path, tmp_path: Path,
+def test_a_bad_csv_line_is_named(cli_env: Path, tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("room,name,phone\n3栋2单元502,张伟,13800138000\n大门口,李四,139\n",
@@ -61,7 +51,7 @@ def test_a_bad_csv_line_is_named(env: Path, tmp_path: Path,
     assert "line 3" in capsys.readouterr().out
 
 
-def test_list_and_update(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_and_update(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run("roster", "import", str(DATA_DIR / "demo_roster.csv"))
     number = service().create(NewTicket(type="repair", openid="o_cli", text="家里停水了",
                                         summary="家里停水了")).number
