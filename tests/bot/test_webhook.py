@@ -306,3 +306,15 @@ def test_event_retry_is_deduplicated_but_other_buttons_are_not(pusher: Any,
     other = pusher.push_xml(build_xml({**fields, "EventKey": "MENU_BILLS"}))
     assert other.text != first.text
     assert count(services, Message.direction == "in") == 2
+
+
+def test_passive_news_reply_carries_exactly_one_article() -> None:
+    import xml.etree.ElementTree as ET
+
+    from bot.replies import Reply, passive_xml
+
+    articles = [{"title": f"通知{i}", "description": "停水", "url": "https://x/1",
+                 "picurl": ""} for i in range(3)]
+    root = ET.fromstring(passive_xml(Reply("news", "通知0", articles), OPENID, "gh"))
+    assert root.findtext("MsgType") == "news" and root.findtext("ArticleCount") == "1"
+    assert [item.findtext("Title") for item in root.iter("item")] == ["通知0"]
