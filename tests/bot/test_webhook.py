@@ -318,3 +318,20 @@ def test_passive_news_reply_carries_exactly_one_article() -> None:
     root = ET.fromstring(passive_xml(Reply("news", "通知0", articles), OPENID, "gh"))
     assert root.findtext("MsgType") == "news" and root.findtext("ArticleCount") == "1"
     assert [item.findtext("Title") for item in root.iter("item")] == ["通知0"]
+
+
+def test_concurrent_retries_over_http_are_processed_once(app: Any, services: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.live import live_server
+
+    with live_server(app) as url:
+        wechat = services.config.wechat
+        pushers = [WechatPusher(url, wechat.token, wechat.appid) for _ in range(3)]
+        with ThreadPoolExecutor(3) as pool:
+            results = list(pool.map(lambda p: p.text(OPENID, "物业电话多少", msg_id=4242),
+                                    pushers))
+        assert {r.status_code for r in results} == {200}
+        assert len({r.text for r in results}) == 1 and "0571-88886666" in results[0].text
+        assert count(services, Message.direction == "in") == 1
+        assert count(services, Message.direction == "out") == 1
