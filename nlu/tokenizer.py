@@ -60,26 +60,34 @@ class WordTable:
     """jieba's FREQ as log-probabilities, each computed on first use.
 
     `log(freq) - log(total)` is the float jieba recomputes on every call; keeping
-    it per dictionary word changes no route. Only strings found in FREQ are kept,
-    so the cache never outgrows jieba's dictionary, whatever residents type.
+    it per dictionary word changes no route. Fragments FREQ lacks (where every walk
+    stops) are remembered too, up to ABSENT_LIMIT, so arbitrary text cannot grow
+    the table past jieba's dictionary plus that bound.
     """
 
     def __init__(self, freq: dict[str, int], total: int) -> None:
         self._freq = freq
         self.log_total = log(total)
-        self.cache: dict[str, float | None] = {}  # word → log-probability; prefix → None
+        # word → log-probability; prefix of a word → None; not in FREQ → ABSENT
+        self.cache: dict[str, float | None | object] = {}
+        self._absent = 0
 
     def fill(self, fragment: str) -> float | None | object:
-        """Look a fragment up in FREQ: log-probability, None for a prefix, _UNSEEN if absent."""
+        """Look a fragment up in FREQ: log-probability, None for a prefix, or ABSENT."""
         count = self._freq.get(fragment)
         if count is None:
-            return _UNSEEN
+            if self._absent < ABSENT_LIMIT:
+                self._absent += 1  # a race may overcount by a few: harmless
+                self.cache[fragment] = ABSENT
+            return ABSENT
         logp = log(count) - self.log_total if count else None
         self.cache[fragment] = logp
         return logp
 
 
-_UNSEEN = object()
+ABSENT = object()
+ABSENT_LIMIT = 200_000
+_MISSING = object()
 _word_table: WordTable | None = None
 
 
@@ -110,8 +118,10 @@ def _cut_block(text: str, table: WordTable) -> list[str]:
         top_end = start
         for end in range(start, n):
             fragment = text[start:end + 1]
-            logp = cache.get(fragment, _UNSEEN)
-            if logp is _UNSEEN and (logp := fill(fragment)) is _UNSEEN:
+            logp = cache.get(fragment, _MISSING)
+            if logp is _MISSING:
+                logp = fill(fragment)
+            if logp is ABSENT:
                 break
             if logp is not None:
                 value = logp + best[end + 1]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import nlu.tokenizer as tok
 from nlu.dataset import training_examples
 from nlu.features import text_features
 from nlu.model import NluModel
@@ -21,3 +23,14 @@ def test_transform_text_equals_named_features(model: NluModel) -> None:
         idx, values = vectorizer.transform_text(norm, words)
         want_idx, want_values = vectorizer.transform_one(text_features(norm, words))
         assert np.array_equal(idx, want_idx) and np.array_equal(values, want_values), text
+
+
+def test_absent_fragments_are_remembered_only_up_to_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tok, "ABSENT_LIMIT", 3)
+    jb = tok.tokenizer()
+    table = tok.WordTable(jb.FREQ, jb.total)
+    for text in ["物业费怎么交", "楼上漏水到我家", "电梯坏了没人修", "物业费怎么交"]:
+        assert tok._cut_block(text, table) == jb.lcut(text, HMM=False)
+    assert sum(v is tok.ABSENT for v in table.cache.values()) == 3
