@@ -24,7 +24,6 @@ K1, B = 1.2, 0.5
 BM25_WEIGHT = 0.5
 KEYWORD_BONUS = 0.08
 MAX_KEYWORD_BONUS = 0.16
-_NO_WEIGHTS = np.zeros(0)
 
 
 def bigrams(text: str) -> list[str]:
@@ -78,50 +77,34 @@ class FaqRetriever:
         self._grams = _cosine(gram_docs)
         self._grams.offset = len(self._words.vocabulary)
         self._stacked = np.vstack([self._words.rows, self._grams.rows])
+        # Term → row of the stacked matrix, and every row's idf as a Python float:
+        # a query gathers its idf with one array conversion instead of two fancy indexes.
+        self._gram_rows = {g: r + self._grams.offset for g, r in self._grams.vocabulary.items()}
+        self._row_idf: list[float] = np.concatenate([self._words.idf, self._grams.idf]).tolist()
 
     def scores(self, normalized: str, words: list[str]) -> np.ndarray:
         """One score per enabled entry, in [0, 1]."""
         if self._starts is None:
             return np.zeros(0)
         compact = normalized.replace(" ", "")
-        grams = set(_compact_bigrams(compact))
-        rows, weights = self._query_rows(set(words), self._words, BM25_WEIGHT, linear=True)
-        gram_rows, gram_weights = self._query_rows(
-            grams, self._grams, 1 - BM25_WEIGHT, linear=False
-        )
-        if not rows and not gram_rows:
+        terms, grams = set(words), set(_compact_bigrams(compact))
+        word_rows = _known_rows(terms, self._words.vocabulary)
+        gram_rows = _known_rows(grams, self._gram_rows)
+        if not word_rows and not gram_rows:
             return np.zeros(len(self.entries))
+        rows = word_rows + gram_rows
+        weights = np.array([self._row_idf[r] for r in rows])
+        split = len(word_rows)
+        _scale(weights[:split], len(terms) - split, self._words.max_idf, BM25_WEIGHT, linear=True)
+        _scale(weights[split:], len(grams) - len(gram_rows), self._grams.max_idf,
+               1 - BM25_WEIGHT, linear=False)
         # One gather over the stacked word and bigram matrices, one product.
-        docs = np.concatenate((weights, gram_weights)) @ self._stacked[rows + gram_rows]
+        docs = weights @ self._stacked[rows]
         best = np.maximum.reduceat(docs, self._starts)
         hits = self._keyword_hits(compact, grams)
         for entry, count in hits.items():
             best[entry] += min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * count)
         return np.minimum(best, 1.0)
-
-    @staticmethod
-    def _query_rows(
-        terms: set[str], matrix: _TermMatrix, share: float, linear: bool
-    ) -> tuple[list[int], np.ndarray]:
-        """Rows and weights of the query's terms, normalized by the whole query.
-
-        Words: BM25 coverage (idf-weighted share of the query found in a document).
-        Bigrams: cosine with binary query weights. Unknown terms count with the
-        highest idf, so what the knowledge base never mentions lowers the score.
-        """
-        rows = [row for row in map(matrix.vocabulary.get, terms) if row is not None]
-        if not rows:
-            return [], _NO_WEIGHTS
-        unknown = len(terms) - len(rows)
-        weights = matrix.idf[rows]
-        if linear:
-            total = float(weights.sum()) + unknown * matrix.max_idf
-        else:
-            total = math.sqrt(float(weights @ weights) + unknown * matrix.max_idf**2)
-        if total == 0:
-            return [], _NO_WEIGHTS
-        offset = matrix.offset
-        return [r + offset for r in rows], weights * (share / total)
 
     def _keyword_hits(self, compact: str, grams: set[str]) -> dict[int, int]:
         """Entry → how many of its keywords occur in the text."""
@@ -151,6 +134,27 @@ class FaqRetriever:
             for i, v in zip(order, values, strict=True)
             if v > 0
         ]
+
+
+def _known_rows(terms: set[str], rows: dict[str, int]) -> list[int]:
+    """Rows of the terms the index knows, in the set's order."""
+    return [row for row in map(rows.get, terms) if row is not None]
+
+
+def _scale(idf: np.ndarray, unknown: int, max_idf: float, share: float, linear: bool) -> None:
+    """Turn one part's idf (a view, scaled in place) into query weights.
+
+    Words: BM25 coverage (idf-weighted share of the query found in a document).
+    Bigrams: cosine with binary query weights. Unknown terms count with the
+    highest idf, so what the knowledge base never mentions lowers the score.
+    """
+    if not len(idf):
+        return
+    if linear:
+        total = float(idf.sum()) + unknown * max_idf
+    else:
+        total = math.sqrt(float(idf @ idf) + unknown * max_idf**2)
+    idf *= share / total  # idf > 0, so total > 0
 
 
 def _vocabulary(docs: list[list[str]]) -> tuple[dict[str, int], Counter[str]]:
