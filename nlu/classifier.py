@@ -19,6 +19,9 @@ _TEMPERATURES = np.round(np.arange(0.3, 3.01, 0.05), 2)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
+    if scores.ndim == 1:  # one message: the same reductions, without numpy's Python wrappers
+        exp = np.exp(scores - np.maximum.reduce(scores))
+        return exp / np.add.reduce(exp)
     shifted = scores - scores.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=-1, keepdims=True)

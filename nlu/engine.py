@@ -93,7 +93,7 @@ class NluEngine:
     def _intent(self, features: Features, raw: np.ndarray) -> tuple[str, float, float]:
         """Classifier first, then the rules that may overrule it: short forms, emergency."""
         probs = self.model.intent.calibrated(raw)
-        order = np.argsort(-probs)
+        order = (-probs).argsort()
         labels = self.model.intent.labels
         intent, runner_up = labels[order[0]], labels[order[1]]
         confidence = float(probs[order[0]])

@@ -107,9 +107,9 @@ class Vectorizer:
         """
         if not counts:
             return _EMPTY_IDX, _EMPTY_VALUES
-        idf = self._idf_list
-        values = [(1.0 + math.log(n) if n > 1 else 1.0) * idf[i] for i, n in counts.items()]
-        norm = math.sqrt(sum(v * v for v in values))
+        idf, log = self._idf_list, math.log
+        values = [(1.0 + log(n) if n > 1 else 1.0) * idf[i] for i, n in counts.items()]
+        norm = math.sqrt(sum([v * v for v in values]))
         return (np.fromiter(counts, dtype=np.int64, count=len(counts)),
                 np.array(values) / norm)
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import nlu.tokenizer as tok
+from nlu.classifier import softmax
 from nlu.dataset import training_examples
 from nlu.features import text_features
 from nlu.model import NluModel
@@ -34,3 +35,12 @@ def test_absent_fragments_are_remembered_only_up_to_the_limit(
     for text in ["物业费怎么交", "楼上漏水到我家", "电梯坏了没人修", "物业费怎么交"]:
         assert tok._cut_block(text, table) == jb.lcut(text, HMM=False)
     assert sum(v is tok.ABSENT for v in table.cache.values()) == 3
+
+
+def test_one_message_softmax_is_the_general_one() -> None:
+    rng = np.random.default_rng(7)
+    for size in (13, 41):
+        for scores in rng.normal(scale=8.0, size=(200, size)):
+            shifted = scores - scores.max(axis=-1, keepdims=True)
+            exp = np.exp(shifted)
+            assert np.array_equal(softmax(scores), exp / exp.sum(axis=-1, keepdims=True))
