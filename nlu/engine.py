@@ -71,7 +71,7 @@ class NluEngine:
         features = self.model.featurize(text)
         if not features.normalized:
             return Decision(text=text, intent="out_of_scope", confidence=0.0, margin=0.0,
-                            entities=extract(text))
+                            entities=extract(text, features.folded))
         # Both linear models in one gather and one product; the FAQ half is used only
         # when the message asks something.
         raw = features.values @ self._weights[features.idx] + self._bias
@@ -87,7 +87,7 @@ class NluEngine:
             faq_id=faq_id,
             faq_score=round(faq_score, 4),
             candidates=candidates,
-            entities=extract(text),
+            entities=extract(text, features.folded),
         )
 
     def _intent(self, features: Features, raw: np.ndarray) -> tuple[str, float, float]:

@@ -139,9 +139,10 @@ def _time_value(m: re.Match[str]) -> dict[str, str | None]:
     return {"day": norm(day), "period": period, "clock": _clock(clock, evening)}
 
 
-def extract(text: str) -> list[Entity]:
-    """All entities of a message, ordered by position."""
-    folded = fold(text)
+def extract(text: str, folded: str | None = None) -> list[Entity]:
+    """All entities of a message, ordered by position (`folded`: fold(text), if known)."""
+    if folded is None:
+        folded = fold(text)
     entities: list[Entity] = []
     numeric = _NUMERIC.search(folded) is not None  # rooms and phones need digits or numerals
     rooms = _rooms(folded) if numeric else []

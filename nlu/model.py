@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 from nlu.classifier import LinearClassifier
 from nlu.dataset import Example
 from nlu.features import Vectorizer, text_features
-from nlu.normalize import normalize
+from nlu.normalize import fold, normalize, normalize_folded
 from nlu.tokenizer import tokens
 
 NO_FAQ = "__none__"
@@ -40,6 +40,7 @@ class Features:
     words: list[str]
     idx: np.ndarray
     values: np.ndarray
+    folded: str = ""  # fold(text): what entity patterns run on
 
 
 @dataclass
@@ -52,10 +53,11 @@ class NluModel:
     meta: dict[str, object] = field(default_factory=dict)
 
     def featurize(self, text: str) -> Features:
-        normalized = normalize(text)
+        folded = fold(text)
+        normalized = normalize_folded(folded)
         words = tokens(normalized)
         idx, values = self.vectorizer.transform_text(normalized, words)
-        return Features(normalized, words, idx, values)
+        return Features(normalized, words, idx, values, folded)
 
     def save(self, directory: Path) -> Path:
         """Write atomically, so a server polling the directory never reads half a file."""

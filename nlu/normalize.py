@@ -90,7 +90,12 @@ def _replacer() -> tuple[re.Pattern[str], dict[str, str]]:
 
 def normalize(text: str) -> str:
     """The classifier's and retriever's view of a message."""
-    text = unicodedata.normalize("NFKC", fold(text))
+    return normalize_folded(fold(text))
+
+
+def normalize_folded(folded: str) -> str:
+    """`normalize` from `fold(text)`, which entity extraction needs as well (fold once)."""
+    text = unicodedata.normalize("NFKC", folded)
     text = _FINAL_PARTICLE.sub("吗", text)
     pattern, mapping = _replacer()
     text = pattern.sub(lambda m: mapping[m.group(0)], text)
