@@ -127,8 +127,9 @@ class FaqRetriever:
 
     def top(self, scores: np.ndarray, k: int = 3) -> list[FaqCandidate]:
         """The k best entries with a positive score, best first."""
-        order = np.argsort(-scores, kind="stable")[:k].tolist()
-        values = scores[order].tolist()
+        order = (-scores).argsort(kind="stable")[:k].tolist()
+        every = scores.tolist()  # plain floats: cheaper than a fancy index for k of them
+        values = [every[i] for i in order]
         return [
             FaqCandidate(self.ids[i], self._questions[i], round(v, 4))
             for i, v in zip(order, values, strict=True)
