@@ -10,7 +10,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import cache
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -41,13 +40,8 @@ def feature_parts(normalized: str, words: Sequence[str]) -> tuple[list[str], ...
         words = list(words)
     pairs = [f"{a}|{b}" for a, b in zip(words, words[1:], strict=False)]
     padded = f"^{chars}$"
-    return words, pairs, list(map(padded.__getitem__, _gram_slices(len(padded))))
-
-
-@cache
-def _gram_slices(length: int) -> tuple[slice, ...]:
-    """Slices of every 1-, 2- then 3-gram of a string this long (one tuple per length)."""
-    return tuple(slice(i, i + n) for n in (1, 2, 3) for i in range(length - n + 1))
+    grams = [padded[i:i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1)]
+    return words, pairs, grams
 
 
 class Vectorizer:
