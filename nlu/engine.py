@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nlu.answerability import Answerability
 from nlu.decision import Decision, FaqCandidate
 from nlu.entities import extract
 from nlu.model import Features, NluModel
@@ -66,6 +67,7 @@ class NluEngine:
         self._faq_known = columns >= 0
         self._all_known = bool(self._faq_known.all())
         self._faq_columns = _as_slice(np.maximum(columns, 0))
+        self._answerability = Answerability(retriever.entries, model)
 
     def understand(self, text: str) -> Decision:
         features = self.model.featurize(text)
@@ -127,6 +129,9 @@ class NluEngine:
                                                     features.normalized):
             intent = FAQ
         answered = intent == FAQ and score >= self.thresholds.faq_answer_threshold
+        answered = answered and self._answerability.answers(
+            candidates[0].faq_id, features.words, raw
+        )
         return intent, candidates[0].faq_id if answered else None, score, candidates
 
     def _prefer_faq(
