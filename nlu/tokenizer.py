@@ -62,7 +62,8 @@ class WordTable:
     `log(freq) - log(total)` is the float jieba recomputes on every call; keeping
     it per dictionary word changes no route. Fragments FREQ lacks (where every walk
     stops) are remembered too, up to ABSENT_LIMIT, so arbitrary text cannot grow
-    the table past jieba's dictionary plus that bound.
+    the table past jieba's dictionary plus that bound. Valid because the dictionary
+    is complete once `_build` returns: nothing adds words (or changes the total) later.
     """
 
     def __init__(self, freq: dict[str, int], total: int) -> None:
