@@ -11,7 +11,7 @@ from flask import Flask, jsonify
 import admin
 from bot import simulator, webhook
 from bot.fake_wechat import FakeWechatApi
-from core.config import Config, load_config
+from core.config import Config, ServerConfig, load_config
 from handlers.tickets.demo import load_demo_households
 from wuye.services import Services, build_services
 
@@ -34,6 +34,9 @@ def create_app(config: Config | None = None, services: Services | None = None,
         if config.server.demo and config.wechat.api_base.startswith("https://api.weixin"):
             config, fake = with_demo_wechat(config)
         services = build_services(config, fake_wechat=fake)
+    if not config.server.demo and config.server.secret_key == ServerConfig.secret_key:
+        log.warning("server.secret_key is the built-in default: set WUYE_SERVER_SECRET_KEY, "
+                    "or console sessions can be forged")
     app = Flask(__name__)
     app.config.update(SECRET_KEY=config.server.secret_key,
                       MAX_CONTENT_LENGTH=config.server.max_body_bytes)
