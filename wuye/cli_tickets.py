@@ -116,28 +116,26 @@ def _tickets_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _roster_import(args: argparse.Namespace) -> int:
-    from handlers.tickets.households import CsvImportError, import_roster
+def _import(kind: str, args: argparse.Namespace) -> int:
+    """One CSV import for the roster or the bills; a bad line is named in the error."""
+    from handlers.tickets.households import CsvImportError, import_bills, import_roster
 
+    importer = import_roster if kind == "roster" else import_bills
     try:
-        count = import_roster(_sessions(load_config()), args.file)
+        count = importer(_sessions(load_config()), args.file)
     except (CsvImportError, OSError) as exc:
         print(f"错误 / import failed: {exc}")
         return 1
-    print(f"imported {count} roster lines")
+    print(f"imported {count} {kind} lines")
     return 0
+
+
+def _roster_import(args: argparse.Namespace) -> int:
+    return _import("roster", args)
 
 
 def _bills_import(args: argparse.Namespace) -> int:
-    from handlers.tickets.households import CsvImportError, import_bills
-
-    try:
-        count = import_bills(_sessions(load_config()), args.file)
-    except (CsvImportError, OSError) as exc:
-        print(f"错误 / import failed: {exc}")
-        return 1
-    print(f"imported {count} bill lines")
-    return 0
+    return _import("bill", args)
 
 
 def _actions(args: argparse.Namespace) -> int:
