@@ -15,17 +15,6 @@ TICKET_TYPES = ("repair", "complaint", "suggestion", "service_request")
 MAX_SUMMARY_CHARS = 200
 
 
-def ticket_service(services: Any) -> Any:
-    """The shared TicketService if the composition root built one, else one for this call."""
-    existing = getattr(services, "tickets", None) or services.extras.get("tickets")
-    if existing is not None:
-        return existing
-    from handlers.tickets.service import TicketService
-
-    return TicketService(services.sessions, services.config, services.deps.texts,
-                         services.notifier)
-
-
 def create_ticket(services: Any, openid: str, user: User, data: dict[str, Any]) -> dict[str, Any]:
     from handlers.tickets.rooms import parse_phone, parse_room
     from handlers.tickets.service import NewTicket
@@ -37,7 +26,7 @@ def create_ticket(services: Any, openid: str, user: User, data: dict[str, Any]) 
         raise ConsoleError("ticket_error", "请选择工单类型并填写问题描述")
     room = parse_room(str(data.get("room") or "")) if data.get("room") else None
     phone = parse_phone(str(data.get("phone") or "")) or ""
-    view = ticket_service(services).create(NewTicket(
+    view = services.deps.tickets.create(NewTicket(
         type=kind, openid=openid, text=text, summary=summary, room=room, phone=phone,
         actor=f"agent:{user.username}"))
     return {"number": view.number, "state": view.state, "department": view.department,
@@ -51,7 +40,7 @@ def update_ticket(services: Any, number: str, user: User, data: dict[str, Any]) 
     state = str(data.get("state") or "")
     note = str(data.get("note") or "").strip()[:500]
     try:
-        view = ticket_service(services).transition(number, state, f"agent:{user.username}", note)
+        view = services.deps.tickets.transition(number, state, f"agent:{user.username}", note)
     except TicketNotFoundError:
         raise ConsoleError("ticket_error", f"找不到工单 {number}") from None
     except TransitionError as exc:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Config
 from handlers.texts import Texts, load_table
+from handlers.tickets.service import TicketService
 
 
 @dataclass
@@ -21,7 +23,11 @@ class HandlerDeps:
     # Sends WeChat notifications to residents (implemented at the edge, in bot/notify.py):
     # notifier.notify(openid: str, text: str, template: str | None, data: dict | None) -> None
     notifier: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        """One ticket service for the chat flows and the console: rule files parsed once."""
+        return TicketService(self.sessions, self.config, self.texts, self.notifier)
 
     @property
     def texts(self) -> Texts:

@@ -51,7 +51,6 @@ class Services:
     gateway: Gateway
     fake_wechat: FakeWechatApi | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         self.stopping.set()

@@ -14,7 +14,6 @@ from handlers.tickets.extract import find_phone, find_room, text_of, without_pho
 from handlers.tickets.households import Households
 from handlers.tickets.loop import clear_form
 from handlers.tickets.service import NewTicket
-from handlers.tickets.submit import ticket_service
 
 REPEAT_WINDOW = timedelta(minutes=30)
 
@@ -32,7 +31,7 @@ class EmergencyAction(BaseAction):
         bound = homes.rooms(tracker.sender_id)
         room = find_room(latest) or (bound[0] if bound else None)
         phone = find_phone(latest) or (homes.phone(tracker.sender_id, room) if room else "")
-        service = ticket_service(self.deps)
+        service = self.deps.tickets
         view = service.recent_open(tracker.sender_id, "emergency", REPEAT_WINDOW)
         if view is not None:  # the same emergency told again: one ticket, with the new words
             service.add_note(view.number, f"resident:{tracker.sender_id}", "再次求助：" + text)

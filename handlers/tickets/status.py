@@ -12,7 +12,6 @@ from core.db import utcnow
 from handlers.base import BaseAction
 from handlers.tickets.answers import parse_rating
 from handlers.tickets.extract import text_of
-from handlers.tickets.submit import ticket_service
 from handlers.tickets.views import brief, local_time
 
 MAX_LISTED = 5
@@ -25,7 +24,7 @@ class TicketStatusAction(BaseAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        service = ticket_service(self.deps)
+        service = self.deps.tickets
         now = utcnow()
         tickets = service.list_tickets(tracker.sender_id, service.life.open_states)
         if not tickets:
@@ -60,11 +59,11 @@ class TicketRatingAction(BaseAction):
     def claims(self, openid: str, text: str) -> bool:
         """Whether this message answers a pending rating (checked before intent routing)."""
         return parse_rating(text) is not None and \
-            ticket_service(self.deps).awaiting_rating(openid) is not None
+            self.deps.tickets.awaiting_rating(openid) is not None
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        service = ticket_service(self.deps)
+        service = self.deps.tickets
         pending = service.awaiting_rating(tracker.sender_id)
         score = parse_rating(text_of(tracker.latest_message or {}))
         if pending is None or score is None:

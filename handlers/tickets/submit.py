@@ -11,19 +11,10 @@ from handlers.base import BaseAction
 from handlers.deps import HandlerDeps
 from handlers.tickets.loop import clear_form
 from handlers.tickets.rooms import parse_room
-from handlers.tickets.service import NewTicket, TicketService
+from handlers.tickets.service import NewTicket
 from handlers.tickets.views import TicketView, duration_text, local_time
 
 Slots = dict[str, Any]
-
-
-def ticket_service(deps: HandlerDeps) -> TicketService:
-    """One service per deps: the rule files are parsed once per process anyway."""
-    service = deps.extras.get("ticket_service")
-    if service is None:
-        service = TicketService(deps.sessions, deps.config, deps.texts, deps.notifier)
-        deps.extras["ticket_service"] = service
-    return service  # type: ignore[no-any-return]
 
 
 def _repair(slots: Slots) -> tuple[str, str, Slots]:
@@ -72,13 +63,13 @@ class SubmitTicketAction(BaseAction):
             wants_callback=bool(slots.get("callback")),
             dedupe_key=f"{self.form}:{form_id}" if form_id else None,
         )
-        view = ticket_service(self.deps).create(new)
+        view = self.deps.tickets.create(new)
         dispatcher.utter_message(text=created_text(self.deps, view))
         return clear_form()
 
 
 def created_text(deps: HandlerDeps, view: TicketView) -> str:
-    service = ticket_service(deps)
+    service = deps.tickets
     minutes = service.rules.response_minutes(view.type, view.priority)
     key = "ticket_created_complaint" if view.type == "complaint" else "ticket_created"
     return deps.texts(

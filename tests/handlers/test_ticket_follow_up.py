@@ -8,7 +8,6 @@ from typing import Any
 from core.db import utcnow
 from handlers.tickets.inspect import bound_rooms, tickets_for
 from handlers.tickets.service import NewTicket, TicketService
-from handlers.tickets.submit import ticket_service
 
 NEW = "o_follow_new"
 
@@ -63,14 +62,14 @@ def test_status_query_without_tickets(pusher: Any) -> None:
 
 def test_asking_about_an_overdue_ticket_urges_and_raises_it(pusher: Any, services: Any,
                                                             bound: str) -> None:
-    late = ticket_service(services.deps).create(
+    late = services.deps.tickets.create(
         NewTicket(type="repair", openid=bound, text="阳台灯不亮", summary="阳台灯不亮"),
         now=utcnow() - timedelta(days=4))
     status = pusher.text(bound, "我昨天报修的怎么还没人来")
     assert late.number in status.text and "催办" in status.text
     [ticket] = tickets_for(services.sessions, bound)
     assert (ticket["priority"], ticket["urge_count"]) == ("P2", 1)
-    events = ticket_service(services.deps).events(late.number)
+    events = services.deps.tickets.events(late.number)
     assert [e["kind"] for e in events][-2:] == ["urge", "priority"]
 
 
