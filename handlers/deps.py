@@ -29,7 +29,7 @@ class HandlerDeps:
         """One ticket service for the chat flows and the console: rule files parsed once."""
         return TicketService(self.sessions, self.config, self.texts, self.notifier)
 
-    @property
+    @cached_property
     def texts(self) -> Texts:
         service = self.config.service
         return Texts(
