@@ -3,16 +3,24 @@
 "健身房有教练吗" scores high on clubhouse_hours (健身房) although the entry says
 nothing about coaches. The check looks at the ask: the content words after the last
 word the entry knows ("有 教练 吗"). A word is foreign to an entry when it is neither
-a generic word (function words, time, people, words most entries use) nor found in
-the entry's text (question, similar questions, keywords, answer), as a word or
-character by character (清运 in 清运费, 地库 in 地下车库).
+a generic word (function words, degree and time words, people, words most entries
+use) nor found in the entry's text (question, similar questions, keywords, answer),
+as a word or character by character (清运 in 清运费, 地库 in 地下车库).
+
+The ask is looked for in the clause that asks. Residents add their situation or a
+remark around the question ("物业办公室在哪栋楼啊 刚搬来找不到", "想装防盗窗 不锈钢那种
+可以吗"): the message is split where the resident put a space, punctuation or a final
+particle (吗 呢 啊 …), and only clauses with a question marker (nlu.rules.asks) are
+judged; with several, the one the entry answers best. A message without any marker
+is judged whole.
 
 Foreign words alone would refuse many real paraphrases (星期天, 冷气, 拴绳), so an
 entry is refused only when the ask is mostly foreign (two or more foreign words) or
 when one foreign word comes with a doubtful FAQ classifier (its "no FAQ" class, which
 learnt from the uncovered examples of the training data). The classifier is trusted
 more on a word it was trained on (捡 for 狗屎要捡吗) than on one it never saw (公积金).
-The numbers were chosen on out-of-fold predictions over the training data.
+Questions about another community or company (隔壁小区的物业电话, 外部公司) are never
+answered from our knowledge base.
 
 Vocabularies are computed once per index (the engine is rebuilt on every KB change);
 a check is a few set lookups, and the softmax only when one foreign word is found.
@@ -20,15 +28,18 @@ a check is a few set lookups, and the softmax only when one foreign word is foun
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 
 from knowledge_base.repository import Faq
 from nlu.model import NO_FAQ, NluModel
-from nlu.normalize import normalize
-from nlu.tokenizer import tokens
+from nlu.normalize import clause_view, normalize
+from nlu.rules import asks
+from nlu.tokenizer import tokenizer, tokens
 
 # Probability of the FAQ classifier's "no FAQ" class from which one foreign word refuses:
 # a word the model never saw, and one it was trained on.
@@ -58,7 +69,21 @@ GENERIC_WORDS = frozenset("""
 上 下 里 个 次 张 天 年 月 号 点 分钟 小时 一 两 一个
 不 被 把 将 第 东西 地方 等 别的 其他 其它 大 小 多 少 好 一样 所有 每 各 各种 不到 得到
 一趟 情况 事 事情 问题 方面 方式 办法
+最 最多 最少 最长 最晚 最早 最好 直接 顺便 另外 总共 一共 大约 大概 差不多 左右 以上 以下 以内
+超过 超出 不超过 至少 整 整个 整天 一整天 全天 一天 一晚 一次 每次 一定 非得 得 该 是否 能否
+刚 刚刚 刚才 才 新 正在 先 然后 平时 经常 总是 老是 有时候 偶尔 一般来说 通常 其实 反正 特别
+钟头 个钟头 小时 分钟 周 星期 礼拜 季度 半年 一年 个月 多久 多长 多长时间 多大 多远
+这种 那种 哪种 这么 那么 这样子 那样子 这些 那些 之类 什么的 啥的 等等
+多少钱 几块钱 多少块 几块 多少钱1个 几钱
+想问 想问问 咨询 咨询一下 了解 了解一下 请教 打听 那个 嗯 呃 额 哎 唉 诶 哈哈 对了
 """.split())
+# Final particles that close a clause when more follows (交吗我不想跑一趟).
+_CLAUSE_ENDS = frozenset("吗 呢 吧 啊 呀 啦 嘛".split())
+# Another community or company: our knowledge base answers for 翠湖花园 only.
+_ELSEWHERE = re.compile(
+    r"外部公司|(?:隔壁|对面|旁边|附近|别的|其他|其它|人家)的?[\u4e00-\u9fff]{0,3}?(?:小区|楼盘)"
+    r"|(?:隔壁|对面|别的|其他|其它|人家)的?物业(?!费)"
+)
 # Single characters that leave a word's meaning to its other characters (去取 = 取).
 _LIGHT_CHARS = frozenset(w for w in GENERIC_WORDS if len(w) == 1)
 
@@ -73,7 +98,7 @@ class Answerability:
         for entry in entries:
             texts = [normalize(t) for t in _texts(entry)]
             words = frozenset(w for text in texts for w in tokens(text))
-            self._words[entry.id] = words
+            self._words[entry.id] = _with_parts(words | taught_words().get(entry.id, frozenset()))
             self._chars[entry.id] = frozenset("".join(texts).replace(" ", "")) | _LIGHT_CHARS
             used.update(words)
         self._generic = GENERIC_WORDS | {w for w, n in used.items() if n >= GENERIC_ENTRIES}
@@ -81,12 +106,18 @@ class Answerability:
         self._none = self._faq.labels.index(NO_FAQ) if NO_FAQ in self._faq.labels else -1
         self._seen = model.vectorizer.vocabulary  # word features are named "w:<word>"
 
-    def answers(self, faq_id: str, words: list[str], raw: np.ndarray) -> bool:
+    def answers(
+        self, faq_id: str, words: list[str], raw: np.ndarray, normalized: str | None = None
+    ) -> bool:
         """False when the message asks what the entry does not say.
 
-        `raw` holds the FAQ classifier's linear scores of the message.
+        `raw` holds the FAQ classifier's linear scores of the message; `normalized`
+        (with its spaces) tells the clauses apart, else the normalizer's clause view.
         """
-        foreign = self.foreign_ask(faq_id, words)
+        clauses = asking_clauses(words, normalized)
+        if any(_ELSEWHERE.search("".join(clause)) for clause in clauses):
+            return False
+        foreign = self._foreign(faq_id, clauses)
         if not foreign:
             return True
         if len(foreign) >= FOREIGN_LIMIT:
@@ -96,15 +127,29 @@ class Answerability:
         floor = SEEN_NONE_FLOOR if f"w:{foreign[0]}" in self._seen else UNSEEN_NONE_FLOOR
         return float(self._faq.calibrated(raw)[self._none]) < floor
 
-    def foreign_ask(self, faq_id: str, words: list[str]) -> list[str]:
+    def foreign_ask(
+        self, faq_id: str, words: list[str], normalized: str | None = None
+    ) -> list[str]:
+        """Foreign words of the asking clause the entry answers best (see `asking_clauses`)."""
+        return self._foreign(faq_id, asking_clauses(words, normalized))
+
+    def _foreign(self, faq_id: str, clauses: list[list[str]]) -> list[str]:
+        if faq_id not in self._words:
+            return []
+        best: list[str] | None = None
+        for clause in clauses:
+            foreign = self._foreign_tail(faq_id, clause)
+            if best is None or len(foreign) < len(best):
+                best = foreign
+        return best or []
+
+    def _foreign_tail(self, faq_id: str, words: list[str]) -> list[str]:
         """Content words after the last one the entry knows (walked from the end).
 
         The entry knows a word it uses, or all of whose characters it uses (light
         characters aside).
         """
-        known = self._words.get(faq_id)
-        if known is None:
-            return []
+        known = self._words[faq_id]
         chars, generic = self._chars[faq_id], self._generic
         foreign: list[str] = []
         for word in reversed(words):
@@ -115,6 +160,89 @@ class Answerability:
             foreign.append(word)
         foreign.reverse()
         return foreign
+
+
+@cache
+def taught_words() -> dict[str, frozenset[str]]:
+    """Per FAQ id, the words of the training data's ways to ask it (nlu/data topics).
+
+    They are the paraphrases residents use (练琴 for 噪音, 拴绳 for 牵绳) that an
+    entry's own text lacks; read once per process, as the model was trained on them.
+    """
+    from nlu.dataset import training_examples
+
+    taught: dict[str, set[str]] = {}
+    for example in training_examples():
+        if example.intent == "faq" and example.faq_id:
+            taught.setdefault(example.faq_id, set()).update(tokens(normalize(example.text)))
+    return {faq_id: frozenset(words) for faq_id, words in taught.items()}
+
+
+def asking_clauses(words: list[str], normalized: str | None = None) -> list[list[str]]:
+    """The clauses of a message that ask something; the whole message when none does.
+
+    Clauses end where the resident put a space or punctuation (from `normalized`, or
+    the normalizer's clause view of these words) and after a final particle that
+    more words follow.
+    """
+    view = normalized if normalized is not None else clause_view("".join(words))
+    clauses: list[tuple[list[str], bool]] = []
+    current: list[str] = []
+    ends = _clause_ends(view) if view else []
+    position, boundary = 0, 0
+    for word in words:
+        current.append(word)
+        position += len(word)
+        while boundary < len(ends) and ends[boundary][0] <= position:
+            clauses.append((current, ends[boundary][1]))
+            current, boundary = [], boundary + 1
+        if word in _CLAUSE_ENDS and current and len(current) > 1:
+            clauses.append((current, False))
+            current = []
+    if current:
+        clauses.append((current, False))
+    if len(clauses) < 2:
+        return [words]
+    asking: list[list[str]] = []
+    before: list[str] = []
+    for clause, marked in clauses:
+        if marked or asks("".join(clause)):
+            # 还有卖的吗 多少钱一个: a bare question word asks about the clause before it.
+            asking.append(clause if _has_content(clause) else before + clause)
+        before = clause
+    return asking or [words]
+
+
+def _with_parts(words: frozenset[str]) -> frozenset[str]:
+    """Words plus the dictionary words inside the longer ones (钢琴 in 弹钢琴)."""
+    freq = tokenizer().FREQ
+    parts = {
+        word[i:j]
+        for word in words
+        if len(word) > 2
+        for i in range(len(word) - 1)
+        for j in range(i + 2, len(word) + 1)
+        if j - i < len(word) and freq.get(word[i:j])
+    }
+    return words | parts
+
+
+def _has_content(clause: list[str]) -> bool:
+    return any(w not in GENERIC_WORDS and not w.isdigit() for w in clause)
+
+
+def _clause_ends(view: str) -> list[tuple[int, bool]]:
+    """(compact offset where a clause ends, asked with "?") for each clause of a view."""
+    ends: list[tuple[int, bool]] = []
+    offset = 0
+    for clause in view.split(" "):
+        marked = clause.endswith("?")
+        offset += len(clause.rstrip("?"))
+        if ends and ends[-1][0] == offset:  # a lone "?" marks the clause before it
+            ends[-1] = (offset, ends[-1][1] or marked)
+        else:
+            ends.append((offset, marked))
+    return ends
 
 
 def _texts(entry: Faq) -> list[str]:

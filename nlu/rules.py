@@ -55,3 +55,16 @@ _QUESTION = re.compile(
 def looks_like_question(normalized: str) -> bool:
     """A question shape: worth showing FAQ candidates even when the intent is unsure."""
     return bool(_QUESTION.search(normalized))
+
+
+# One clause of a message asks (the asking clause carries the question; the others are
+# the resident's situation or remarks): question words, A-not-A (能不能, 有没有, 包不包),
+# a final 不/没/呢, a question mark kept by the clause view.
+_ASKS = re.compile(
+    r"吗|呢|[?？]|怎么|什么|多少|多久|多长|多大|哪|几|谁|可以|是否|能否|如何|规定|(.)[不没]\1|[不没]$"
+)
+
+
+def asks(clause: str) -> bool:
+    """True when a clause (no spaces) has a question marker."""
+    return bool(_ASKS.search(clause))
