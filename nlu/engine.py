@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import repeat
+from operator import add, mul
 
 import numpy as np
 
@@ -63,10 +65,8 @@ class NluEngine:
         self._split = len(labels)
         positions = {label: i for i, label in enumerate(model.faq.labels)}
         # For every enabled entry, its column in the FAQ classifier (-1: unknown to the model).
-        columns = np.array([positions.get(i, -1) for i in retriever.ids], dtype=np.int64)
-        self._faq_known = columns >= 0
-        self._all_known = bool(self._faq_known.all())
-        self._faq_columns = _as_slice(np.maximum(columns, 0))
+        self._faq_columns = [positions.get(i, -1) for i in retriever.ids]
+        self._unknown_entries = -1 in self._faq_columns
         self._answerability = Answerability(retriever.entries, model)
 
     def understand(self, text: str) -> Decision:
@@ -75,8 +75,8 @@ class NluEngine:
             return Decision(text=text, intent="out_of_scope", confidence=0.0, margin=0.0,
                             entities=extract(text, features.folded))
         # Both linear models in one gather and one product; the FAQ half is used only
-        # when the message asks something.
-        raw = features.values @ self._weights[features.idx] + self._bias
+        # when the message asks something. Past the softmax, a few dozen plain floats.
+        raw = features.values @ self._weights.take(features.idx, axis=0) + self._bias
         intent, confidence, margin = self._intent(features, raw[: self._split])
         intent, faq_id, faq_score, candidates = self._faq(
             features, raw[self._split:], intent, confidence
@@ -94,19 +94,19 @@ class NluEngine:
 
     def _intent(self, features: Features, raw: np.ndarray) -> tuple[str, float, float]:
         """Classifier first, then the rules that may overrule it: short forms, emergency."""
-        probs = self.model.intent.calibrated(raw)
-        order = (-probs).argsort()
+        probs = self.model.intent.calibrated(raw).tolist()
+        first, second = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:2]
         labels = self.model.intent.labels
-        intent, runner_up = labels[order[0]], labels[order[1]]
-        confidence = float(probs[order[0]])
-        margin = confidence - float(probs[order[1]])
+        intent, runner_up = labels[first], labels[second]
+        confidence = probs[first]
+        margin = confidence - probs[second]
         if (intent, runner_up) == (FAQ, BILL_QUERY) and margin < self.thresholds.bill_margin:
             if _OWN_BILL.search(features.normalized):  # 上个月交的…是多少: a record, not a rule
-                intent, confidence, margin = BILL_QUERY, float(probs[order[1]]), 0.0
+                intent, confidence, margin = BILL_QUERY, probs[second], 0.0
         short = self.model.short_forms.get(features.normalized.replace(" ", ""))
         if short is not None and short != intent:
             intent, confidence, margin = short, max(confidence, 0.95), 0.9
-        emergency = float(probs[self._emergency])
+        emergency = probs[self._emergency]
         if is_emergency(features.normalized):
             return EMERGENCY, max(emergency, 0.95), 0.9
         if emergency >= self.thresholds.emergency_floor and intent != EMERGENCY:
@@ -151,30 +151,24 @@ class NluEngine:
             return True
         return intent in _FAULTS and question and score >= self.thresholds.faq_question_score
 
-    def faq_scores(self, features: Features, raw: np.ndarray | None = None) -> np.ndarray:
+    def faq_scores(self, features: Features, raw: np.ndarray | None = None) -> list[float]:
         """Per enabled entry: live retrieval blended with the trained FAQ classifier.
 
-        An entry the model never saw (added after training) is judged on retrieval alone.
+        `raw`: the FAQ classifier's linear scores, when already computed. An entry the
+        model never saw (added after training) is judged on retrieval alone.
         """
         retrieval = self.retriever.scores(features.normalized, features.words)
-        if not len(retrieval):
+        if not retrieval:
             return retrieval
         if raw is None:
-            probs = self.model.faq.probabilities(features.idx, features.values)
+            probs = self.model.faq.probabilities(features.idx, features.values).tolist()
         else:
-            probs = self.model.faq.calibrated(raw)
+            probs = self.model.faq.calibrated(raw).tolist()
         weight = self.thresholds.faq_classifier_weight
-        blended = (1 - weight) * retrieval + weight * probs[self._faq_columns]
-        if self._all_known:
-            return blended
-        return np.where(self._faq_known, blended, retrieval)
-
-
-def _as_slice(columns: np.ndarray) -> slice | np.ndarray:
-    """A run of consecutive columns as a slice (a view, not a gathered copy).
-
-    Entries and FAQ labels are both sorted by id, so the run is the usual case.
-    """
-    if len(columns) and np.array_equal(columns, np.arange(columns[0], columns[0] + len(columns))):
-        return slice(int(columns[0]), int(columns[0]) + len(columns))
-    return columns
+        keep = 1 - weight
+        if self._unknown_entries:
+            return [keep * r + weight * probs[c] if c >= 0 else r
+                    for r, c in zip(retrieval, self._faq_columns, strict=True)]
+        # Every entry known to the model (the usual case): the same sums, mapped in C.
+        return list(map(add, map(mul, retrieval, repeat(keep)),
+                        map(mul, map(probs.__getitem__, self._faq_columns), repeat(weight))))

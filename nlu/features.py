@@ -10,6 +10,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
+from operator import add, mul
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -18,6 +20,7 @@ _DIGITS = re.compile(r"\d+")
 _EMPTY_IDX = np.zeros(0, dtype=np.int64)
 _EMPTY_VALUES = np.zeros(0)
 _PREFIXES = ("w:", "b:", "c:")
+_BARS = repeat("|")
 
 
 def text_features(normalized: str, words: Sequence[str]) -> list[str]:
@@ -32,16 +35,18 @@ def feature_parts(normalized: str, words: Sequence[str]) -> tuple[list[str], ...
     Kept apart so serving can look each kind up in its own table without
     building the prefixed names.
     """
-    chars = normalized.replace(" ", "_")
-    if _DIGITS.search(chars):  # most messages carry no digits: skip the substitutions
-        words = [_DIGITS.sub("#", w) for w in words]
-        chars = _DIGITS.sub("#", chars)
-    else:
-        words = list(words)
+    words, padded = _prepared(normalized, words)
     pairs = [f"{a}|{b}" for a, b in zip(words, words[1:], strict=False)]
-    padded = f"^{chars}$"
     grams = [padded[i:i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1)]
     return words, pairs, grams
+
+
+def _prepared(normalized: str, words: Sequence[str]) -> tuple[list[str], str]:
+    """Words and the padded character string, digit runs as '#'."""
+    chars = normalized.replace(" ", "_")
+    if _DIGITS.search(chars):  # most messages carry no digits: skip the substitutions
+        return [_DIGITS.sub("#", w) for w in words], f"^{_DIGITS.sub('#', chars)}$"
+    return list(words), f"^{chars}$"
 
 
 class Vectorizer:
@@ -51,10 +56,12 @@ class Vectorizer:
         self.vocabulary = vocabulary
         self.idf = idf
         self._idf_list = idf.tolist()
-        # One table per kind (words, bigrams, char n-grams) keyed without the prefix.
+        self._shifted_idf = [0.0, *self._idf_list]  # indexed by column + 1
+        # One table per kind (words, bigrams, char n-grams) keyed without the prefix,
+        # holding column + 1 so that a C-level filter(None, ...) drops unknown keys.
         self._tables: tuple[dict[str, int], ...] = tuple({} for _ in _PREFIXES)
         for name, column in vocabulary.items():
-            self._tables[_PREFIXES.index(name[:2])][name[2:]] = column
+            self._tables[_PREFIXES.index(name[:2])][name[2:]] = column + 1
 
     def __getstate__(self) -> dict[str, object]:
         return {"vocabulary": self.vocabulary, "idf": self.idf}
@@ -88,24 +95,42 @@ class Vectorizer:
         Columns are counted in the same order as the names, so the values (and the
         float sums over them) are exactly those of `transform_one`.
         """
-        counts: dict[int, int] = {}
-        for keys, table in zip(feature_parts(normalized, words), self._tables, strict=True):
-            _count(keys, table, counts)
-        return self._weighted(counts)
+        words_table, pairs_table, grams_table = self._tables
+        words, padded = _prepared(normalized, words)
+        # Every lookup and the counting run in C (map, filter, Counter); the order of
+        # first sight is that of the names, so the float sums match `transform_one`.
+        counts: Counter[int] = Counter(filter(None, map(words_table.get, words)))
+        if len(words) > 1:
+            counts.update(filter(None, map(pairs_table.get, map(add, map(add, words, _BARS),
+                                                                  words[1:]))))
+        second = padded[1:]
+        counts.update(filter(None, map(grams_table.get, chain(
+            padded, map(add, padded, second), map(add, map(add, padded, second), padded[2:])
+        ))))
+        return self._weighted(counts, shifted=True)
 
-    def _weighted(self, counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Sublinear tf × idf, l2-normalized.
+    def _weighted(
+        self, counts: dict[int, int], shifted: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sublinear tf × idf, l2-normalized (`shifted`: the keys are columns + 1).
 
-        Plain Python arithmetic on the few dozen features, one array at the end:
-        cheaper than a chain of tiny numpy calls.
+        Plain Python on the few dozen features, lookups and sums in C, one array at
+        the end: cheaper than a chain of tiny numpy calls.
         """
         if not counts:
             return _EMPTY_IDX, _EMPTY_VALUES
-        idf, log = self._idf_list, math.log
-        values = [(1.0 + log(n) if n > 1 else 1.0) * idf[i] for i, n in counts.items()]
-        norm = math.sqrt(sum([v * v for v in values]))
-        return (np.fromiter(counts, dtype=np.int64, count=len(counts)),
-                np.array(values) / norm)
+        idf = self._shifted_idf if shifted else self._idf_list
+        values = list(map(idf.__getitem__, counts))
+        if sum(counts.values()) != len(counts):  # a feature seen twice: 1 + log(tf)
+            log = math.log
+            for i, n in enumerate(counts.values()):
+                if n > 1:
+                    values[i] *= 1.0 + log(n)
+        norm = math.sqrt(sum(map(mul, values, values)))
+        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        if shifted:
+            columns -= 1
+        return columns, np.array(values) / norm
 
     def transform(self, documents: Iterable[list[str]]) -> csr_matrix:
         rows, cols, vals = [], [], []

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
+from operator import add
 
 import numpy as np
 
@@ -32,7 +34,7 @@ def bigrams(text: str) -> list[str]:
 
 def _compact_bigrams(compact: str) -> list[str]:
     """Character bigrams of a text without spaces; a single character stands alone."""
-    return [compact[i:i + 2] for i in range(len(compact) - 1)] or ([compact] if compact else [])
+    return list(map(add, compact, compact[1:])) or ([compact] if compact else [])
 
 
 class _TermMatrix:
@@ -73,47 +75,55 @@ class FaqRetriever:
         for keyword in self._keywords:
             if len(keyword) > 2:
                 self._long_keywords.setdefault(keyword[:2], []).append(keyword)
+        self._long_openings = frozenset(self._long_keywords)
+        self._short_keywords = {k for k in self._keywords if len(k) <= 2}  # read only
         self._words = _bm25(word_docs)
         self._grams = _cosine(gram_docs)
         self._grams.offset = len(self._words.vocabulary)
         self._stacked = np.vstack([self._words.rows, self._grams.rows])
-        # Term → row of the stacked matrix, and every row's idf as a Python float:
-        # a query gathers its idf with one array conversion instead of two fancy indexes.
+        # Term → row of the stacked matrix, and every row's idf as a Python float.
         self._gram_rows = {g: r + self._grams.offset for g, r in self._grams.vocabulary.items()}
         self._row_idf: list[float] = np.concatenate([self._words.idf, self._grams.idf]).tolist()
 
-    def scores(self, normalized: str, words: list[str]) -> np.ndarray:
-        """One score per enabled entry, in [0, 1]."""
+    def scores(self, normalized: str, words: list[str]) -> list[float]:
+        """One score per enabled entry, in [0, 1].
+
+        Query weights and the keyword bonus in plain Python (a few dozen floats); numpy
+        only for the one gather-and-product over the document matrix.
+        """
         if self._starts is None:
-            return np.zeros(0)
+            return []
         compact = normalized.replace(" ", "")
         terms, grams = set(words), set(_compact_bigrams(compact))
         word_rows = _known_rows(terms, self._words.vocabulary)
         gram_rows = _known_rows(grams, self._gram_rows)
         if not word_rows and not gram_rows:
-            return np.zeros(len(self.entries))
-        rows = word_rows + gram_rows
-        weights = np.array([self._row_idf[r] for r in rows])
-        split = len(word_rows)
-        _scale(weights[:split], len(terms) - split, self._words.max_idf, BM25_WEIGHT, linear=True)
-        _scale(weights[split:], len(grams) - len(gram_rows), self._grams.max_idf,
-               1 - BM25_WEIGHT, linear=False)
-        # One gather over the stacked word and bigram matrices, one product.
-        docs = weights @ self._stacked[rows]
-        best = np.maximum.reduceat(docs, self._starts)
-        hits = self._keyword_hits(compact, grams)
-        for entry, count in hits.items():
-            best[entry] += min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * count)
-        return np.minimum(best, 1.0)
+            return [0.0] * len(self.entries)
+        idf = self._row_idf
+        word_idf = [idf[r] for r in word_rows]
+        gram_idf = [idf[r] for r in gram_rows]
+        # Words: BM25 coverage (idf-weighted share of the query found in a document).
+        # Bigrams: cosine with binary query weights. Unknown terms count with the
+        # highest idf, so what the knowledge base never mentions lowers the score.
+        word_total = sum(word_idf) + (len(terms) - len(word_rows)) * self._words.max_idf
+        gram_total = math.sqrt(sum([x * x for x in gram_idf])
+                               + (len(grams) - len(gram_rows)) * self._grams.max_idf ** 2)
+        word_share = BM25_WEIGHT / word_total if word_rows else 0.0
+        gram_share = (1 - BM25_WEIGHT) / gram_total if gram_rows else 0.0
+        weights = [x * word_share for x in word_idf] + [x * gram_share for x in gram_idf]
+        docs = np.array(weights) @ self._stacked.take(word_rows + gram_rows, axis=0)
+        best = np.maximum.reduceat(docs, self._starts).tolist()
+        for entry, count in self._keyword_hits(compact, grams).items():
+            best[entry] = min(1.0, best[entry] + min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * count))
+        return best
 
     def _keyword_hits(self, compact: str, grams: set[str]) -> dict[int, int]:
         """Entry → how many of its keywords occur in the text."""
-        found = {ch for ch in compact if ch in self._keywords}
-        found.update(g for g in grams if g in self._keywords)
-        for gram in grams:
-            for keyword in self._long_keywords.get(gram, ()):
-                if keyword in compact:
-                    found.add(keyword)
+        # One- and two-character keywords by set intersection (in C); longer ones are
+        # tested only when the text holds their opening bigram.
+        found = self._short_keywords.intersection(chain(compact, grams))
+        for gram in self._long_openings & grams:
+            found.update(k for k in self._long_keywords[gram] if k in compact)
         hits: dict[int, int] = {}
         for keyword in found:
             for entry in self._keywords[keyword]:
@@ -125,37 +135,20 @@ class FaqRetriever:
         norm = normalize(text)
         return self.top(self.scores(norm, tokens(norm)), k)
 
-    def top(self, scores: np.ndarray, k: int = 3) -> list[FaqCandidate]:
-        """The k best entries with a positive score, best first."""
-        order = (-scores).argsort(kind="stable")[:k].tolist()
-        every = scores.tolist()  # plain floats: cheaper than a fancy index for k of them
-        values = [every[i] for i in order]
+    def top(self, scores: Sequence[float], k: int = 3) -> list[FaqCandidate]:
+        """The k best entries with a positive score, best first (ties: the earlier entry)."""
+        # sorted() is stable, so equal scores keep the entries' order.
+        order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:k]
         return [
-            FaqCandidate(self.ids[i], self._questions[i], round(v, 4))
-            for i, v in zip(order, values, strict=True)
-            if v > 0
+            FaqCandidate(self.ids[i], self._questions[i], round(scores[i], 4))
+            for i in order
+            if scores[i] > 0
         ]
 
 
 def _known_rows(terms: set[str], rows: dict[str, int]) -> list[int]:
     """Rows of the terms the index knows, in the set's order."""
     return [row for row in map(rows.get, terms) if row is not None]
-
-
-def _scale(idf: np.ndarray, unknown: int, max_idf: float, share: float, linear: bool) -> None:
-    """Turn one part's idf (a view, scaled in place) into query weights.
-
-    Words: BM25 coverage (idf-weighted share of the query found in a document).
-    Bigrams: cosine with binary query weights. Unknown terms count with the
-    highest idf, so what the knowledge base never mentions lowers the score.
-    """
-    if not len(idf):
-        return
-    if linear:
-        total = float(idf.sum()) + unknown * max_idf
-    else:
-        total = math.sqrt(float(idf @ idf) + unknown * max_idf**2)
-    idf *= share / total  # idf > 0, so total > 0
 
 
 def _vocabulary(docs: list[list[str]]) -> tuple[dict[str, int], Counter[str]]:
