@@ -43,7 +43,7 @@ from nlu.tokenizer import tokenizer, tokens
 
 # Probability of the FAQ classifier's "no FAQ" class from which one foreign word refuses:
 # a word the model never saw, and one it was trained on.
-UNSEEN_NONE_FLOOR = 0.25
+UNSEEN_NONE_FLOOR = 0.3
 SEEN_NONE_FLOOR = 0.6
 # Foreign words in the ask that refuse whatever the classifier says.
 FOREIGN_LIMIT = 2
@@ -81,7 +81,7 @@ GENERIC_WORDS = frozenset("""
 _CLAUSE_ENDS = frozenset("吗 呢 吧 啊 呀 啦 嘛".split())
 # Another community or company: our knowledge base answers for 翠湖花园 only.
 _ELSEWHERE = re.compile(
-    r"外部公司|(?:隔壁|对面|旁边|附近|别的|其他|其它|人家)的?[\u4e00-\u9fff]{0,3}?(?:小区|楼盘)"
+    r"外部公司[\u4e00-\u9fff]{0,4}?(?:小区|物业|电话|客服|热线|号码|营业厅)|(?:隔壁|对面|旁边|附近|别的|其他|其它|人家)的?[\u4e00-\u9fff]{0,3}?(?:小区|楼盘)"
     r"|(?:隔壁|对面|别的|其他|其它|人家)的?物业(?!费)"
 )
 # Single characters that leave a word's meaning to its other characters (去取 = 取).

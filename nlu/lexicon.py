@@ -16,6 +16,11 @@ class Lexicon:
     typos: dict[str, str]
     dialect: dict[str, str]
     words: tuple[str, ...]
+    synonyms: dict[str, str] | None = None
+
+    def rewrites(self) -> dict[str, str]:
+        """Every rewrite normalization applies: synonyms, dialect, then typos win a clash."""
+        return {**(self.synonyms or {}), **self.dialect, **self.typos}
 
 
 @cache
@@ -26,4 +31,5 @@ def lexicon() -> Lexicon:
         typos=dict(data.get("typos") or {}),
         dialect=dict(data.get("dialect") or {}),
         words=tuple(data.get("words") or ()),
+        synonyms=dict(data.get("synonyms") or {}),
     )

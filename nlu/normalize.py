@@ -89,7 +89,7 @@ def _numerals(text: str) -> str:
 
 @cache
 def _replacer() -> tuple[re.Pattern[str], dict[str, str]]:
-    mapping = {**lexicon().dialect, **lexicon().typos}
+    mapping = lexicon().rewrites()
     keys = sorted(mapping, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, keys))), mapping
 
