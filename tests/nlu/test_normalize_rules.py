@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nlu.normalize import cn_to_int, fold, normalize
-from nlu.rules import is_emergency, looks_like_question
+from nlu.rules import asks, is_emergency, looks_like_question
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,12 @@ from nlu.rules import is_emergency, looks_like_question
         ("快一点", "快一点"),
         ("圆通快递丢件", "外部公司快递丢件"),
         ("好的👍", "好的赞"),
+        ("在超市把门卡弄丢了", "在超市把门禁卡弄丢了"),
+        ("房门卡住了", "房门卡住了"),  # a door that sticks is no card
+        ("小泰迪也要牵绳吗", "小狗也要牵绳吗"),
+        ("快递locker在哪", "快递柜在哪"),
+        ("物业管理费多少", "物业费多少"),
+        ("门禁咔丢了", "门禁卡丢了"),
     ],
 )
 def test_normalize(raw: str, expected: str) -> None:
@@ -63,3 +69,12 @@ def test_talk_about_risks_is_not_an_emergency(text: str) -> None:
                           ("马桶堵了", False)])
 def test_question_shape(text: str, asks: bool) -> None:
     assert looks_like_question(normalize(text)) is asks
+
+
+@pytest.mark.parametrize(
+    ("clause", "asking"),
+    [("物业费能在手机上交吗", True), ("电话多少", True), ("包不包括电梯保养", True),
+     ("有没有教练", True), ("刚搬来找不到", False), ("不想跑一趟", False), ("我存1个备用", False)],
+)
+def test_a_clause_asks_by_its_question_markers(clause: str, asking: bool) -> None:
+    assert asks(clause) is asking
