@@ -68,3 +68,12 @@ _ASKS = re.compile(
 def asks(clause: str) -> bool:
     """True when a clause (no spaces) has a question marker."""
     return bool(_ASKS.search(clause))
+
+
+# A clause that asks for something without a question word (电话给1个, 发我1下, 告诉我).
+_REQUESTS = re.compile(r"给(?:我|个|1个)|发(?:我|1下)|告诉我|帮我|麻烦|请问|想知道|想问|问下|问1下")
+
+
+def requests(clause: str) -> bool:
+    """True when a clause (no spaces) asks for something in the imperative."""
+    return bool(_REQUESTS.search(clause))
