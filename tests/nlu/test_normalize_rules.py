@@ -49,7 +49,8 @@ def test_chinese_numerals(numeral: str, value: int | None) -> None:
 @pytest.mark.parametrize(
     "text",
     ["着火了", "煤气味很重", "电梯困人了", "水管爆了", "有人晕倒了", "有小偷在撬门",
-     "地库淹到膝盖了", "插座冒火花", "救命"],
+     "地库淹到膝盖了", "插座冒火花", "救命", "有个人在撬我对门的锁", "电梯里关着我家老人",
+     "3号楼电梯里有人 门打不开", "孩子被锁在里面了", "有人闯进我家了"],
 )
 def test_emergencies_are_caught_by_rule(text: str) -> None:
     assert is_emergency(normalize(text))
@@ -58,7 +59,7 @@ def test_emergencies_are_caught_by_rule(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["热水器打不着火", "楼道堆杂物有火灾隐患", "下周消防演练", "燃气费怎么交", "电梯按钮坏了",
-     "报警器一直响"],
+     "报警器一直响", "电梯门关不上", "钥匙锁在家里了进不去"],
 )
 def test_talk_about_risks_is_not_an_emergency(text: str) -> None:
     assert not is_emergency(normalize(text))
