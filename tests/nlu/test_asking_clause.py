@@ -37,6 +37,11 @@ def test_a_final_particle_ends_a_clause_without_punctuation() -> None:
     assert ["".join(c) for c in clauses] == ["物业费能在手机上交吗"]
 
 
+def test_the_speaker_after_a_question_word_starts_a_remark() -> None:
+    clauses = asking_clauses(_words("值班电话多少我家老人一个人住"))
+    assert ["".join(c) for c in clauses] == ["值班电话多少"]
+
+
 def test_a_message_without_a_question_marker_is_judged_whole() -> None:
     words = _words("门禁卡丢了 补办")
     assert asking_clauses(words) == [words]
