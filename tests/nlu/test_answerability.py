@@ -77,3 +77,13 @@ def test_the_check_list_is_held_out() -> None:
 
     trained = {e.text for e in training_examples()}
     assert not [q for q in _lines(UNCOVERED_CHECK) if q in trained]
+
+
+def test_a_facet_the_entry_never_mentions_refuses(model: NluModel, demo_faqs: list[Faq]) -> None:
+    """分期, 转租, 押金: asks no entry answers unless it says so, whatever the classifier says."""
+    check = Answerability(demo_faqs, model)
+    confident = model.faq.bias * 0
+    assert not check.answers("fee_payment", _words("物业费可以分期交吗"), confident)
+    assert not check.answers("parking_monthly", _words("月租的车位能转租吗"), confident)
+    # The entry that mentions the facet answers it.
+    assert check.answers("decoration_apply", _words("装修押金交多少"), confident)
