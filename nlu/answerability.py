@@ -32,6 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache
+from itertools import accumulate
 
 import numpy as np
 import yaml
@@ -130,13 +131,17 @@ class Answerability:
         `raw` holds the FAQ classifier's linear scores of the message; `normalized`
         (with its spaces) tells the clauses apart, else the normalizer's clause view.
         """
+        elsewhere = _ELSEWHERE.search("".join(words))
+        whole = self._foreign(faq_id, [words])
+        if not elsewhere and whole == ([], 0):
+            return True  # nothing foreign anywhere: no clause can hold a foreign ask
         clauses = asking_clauses(words, normalized)
-        if any(_ELSEWHERE.search("".join(clause)) for clause in clauses):
+        if elsewhere and any(_ELSEWHERE.search("".join(clause)) for clause in clauses):
             return False
-        foreign, earlier = self._foreign(faq_id, clauses)
+        foreign, earlier = whole if clauses[0] is words else self._foreign(faq_id, clauses)
         if not foreign and not earlier:
             return True
-        if self._asks_a_facet(faq_id, clauses):
+        if not FACET_WORDS.isdisjoint(words) and self._asks_a_facet(faq_id, clauses):
             return False
         if len(foreign) >= FOREIGN_LIMIT:
             return False
@@ -225,24 +230,34 @@ def asking_clauses(words: list[str], normalized: str | None = None) -> list[list
     more words follow.
     """
     view = normalized if normalized is not None else clause_view("".join(words))
+    if view is not None and " " not in view and "?" not in view:
+        view = None
+    particle = not _CLAUSE_ENDS.isdisjoint(words)
+    speaker = not _SPEAKER.isdisjoint(words)
+    if view is None and not particle and not speaker:
+        return [words]  # one clause: most messages, decided with two C-level set tests
+    cuts: dict[int, bool] = {}  # index of a clause's last word → asked with "?"
+    if view is not None:
+        index = dict(zip(accumulate(map(len, words)), range(len(words)), strict=True))
+        for offset, marked in _clause_ends(view):
+            last = index.get(offset)
+            if last is not None:
+                cuts[last] = cuts.get(last, False) or marked
+    if particle:
+        for i, word in enumerate(words):
+            if word in _CLAUSE_ENDS and i and i - 1 not in cuts:
+                cuts.setdefault(i, False)
+    if speaker:
+        for i, word in enumerate(words):
+            if word in _SPEAKER and i > 1 and words[i - 1] in _ASK_WORDS and i - 2 not in cuts:
+                cuts.setdefault(i - 1, False)
     clauses: list[tuple[list[str], bool]] = []
-    current: list[str] = []
-    ends = _clause_ends(view) if view else []
-    position, boundary = 0, 0
-    for word in words:
-        if word in _SPEAKER and len(current) > 1 and current[-1] in _ASK_WORDS:
-            clauses.append((current, False))
-            current = []
-        current.append(word)
-        position += len(word)
-        while boundary < len(ends) and ends[boundary][0] <= position:
-            clauses.append((current, ends[boundary][1]))
-            current, boundary = [], boundary + 1
-        if word in _CLAUSE_ENDS and current and len(current) > 1:
-            clauses.append((current, False))
-            current = []
-    if current:
-        clauses.append((current, False))
+    first = 0
+    for last in sorted(cuts):
+        clauses.append((words[first:last + 1], cuts[last]))
+        first = last + 1
+    if first < len(words):
+        clauses.append((words[first:], False))
     if len(clauses) < 2:
         return [words]
     asking = _asking(clauses, asks)
@@ -278,6 +293,8 @@ def _with_parts(words: frozenset[str]) -> frozenset[str]:
 
 
 def _has_content(clause: list[str]) -> bool:
+    if GENERIC_WORDS.issuperset(clause):
+        return False
     return any(w not in GENERIC_WORDS and not w.isdigit() for w in clause)
 
 
