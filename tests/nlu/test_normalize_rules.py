@@ -27,6 +27,7 @@ from nlu.rules import asks, is_emergency, looks_like_question
         ("快递locker在哪", "快递柜在哪"),
         ("物业管理费多少", "物业费多少"),
         ("门禁咔丢了", "门禁卡丢了"),
+        ("access card丢了", "门禁卡丢了"),
     ],
 )
 def test_normalize(raw: str, expected: str) -> None:
