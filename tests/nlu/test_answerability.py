@@ -87,3 +87,15 @@ def test_a_facet_the_entry_never_mentions_refuses(model: NluModel, demo_faqs: li
     assert not check.answers("parking_monthly", _words("月租的车位能转租吗"), confident)
     # The entry that mentions the facet answers it.
     assert check.answers("decoration_apply", _words("装修押金交多少"), confident)
+
+
+def test_words_of_the_training_paraphrases_are_known(model: NluModel, demo_faqs: list[Faq]) -> None:
+    """A topic's hand-written ways to ask it teach the check its paraphrases (拴绳, 冷气)."""
+    from nlu.answerability import GENERIC_WORDS, taught_words
+
+    check = Answerability(demo_faqs, model)
+    entry = next(f for f in demo_faqs if f.id == "pets")
+    own = set(_words(" ".join([entry.question, *entry.similar_questions, entry.answer])))
+    taught = sorted(w for w in taught_words()["pets"] - own - GENERIC_WORDS if len(w) > 1)
+    assert taught
+    assert check.foreign_ask("pets", _words(f"小区里{taught[0]}吗")) == []
