@@ -31,16 +31,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from functools import cache
 from itertools import accumulate
 
 import numpy as np
-import yaml
 
 from knowledge_base.repository import Faq
-from nlu.dataset import INTENTS_DIR
 from nlu.model import NO_FAQ, NluModel
-from nlu.normalize import clause_view, normalize
+from nlu.normalize import normalize
 from nlu.rules import asks, requests
 from nlu.tokenizer import tokenizer, tokens
 
@@ -115,7 +112,7 @@ class Answerability:
         for entry in entries:
             texts = [normalize(t) for t in _texts(entry)]
             words = frozenset(w for text in texts for w in tokens(text))
-            self._words[entry.id] = _with_parts(words | taught_words().get(entry.id, frozenset()))
+            self._words[entry.id] = _with_parts(words | model.faq_words.get(entry.id, frozenset()))
             self._chars[entry.id] = frozenset("".join(texts).replace(" ", "")) | _LIGHT_CHARS
             used.update(words)
         self._generic = GENERIC_WORDS | {w for w, n in used.items() if n >= GENERIC_ENTRIES}
@@ -124,18 +121,19 @@ class Answerability:
         self._seen = model.vectorizer.vocabulary  # word features are named "w:<word>"
 
     def answers(
-        self, faq_id: str, words: list[str], raw: np.ndarray, normalized: str | None = None
+        self, faq_id: str, words: list[str], raw: np.ndarray, view: str | None = None
     ) -> bool:
         """False when the message asks what the entry does not say.
 
-        `raw` holds the FAQ classifier's linear scores of the message; `normalized`
-        (with its spaces) tells the clauses apart, else the normalizer's clause view.
+        `raw` holds the FAQ classifier's linear scores of the message; `view` (the
+        normalized text with its spaces and question marks, see
+        `nlu.normalize.normalize_parts`) tells the resident's clauses apart.
         """
         elsewhere = _ELSEWHERE.search("".join(words))
         whole = self._foreign(faq_id, [words])
         if not elsewhere and whole == ([], 0):
             return True  # nothing foreign anywhere: no clause can hold a foreign ask
-        clauses = asking_clauses(words, normalized)
+        clauses = asking_clauses(words, view)
         if elsewhere and any(_ELSEWHERE.search("".join(clause)) for clause in clauses):
             return False
         foreign, earlier = whole if clauses[0] is words else self._foreign(faq_id, clauses)
@@ -161,10 +159,10 @@ class Answerability:
         )
 
     def foreign_ask(
-        self, faq_id: str, words: list[str], normalized: str | None = None
+        self, faq_id: str, words: list[str], view: str | None = None
     ) -> list[str]:
         """Foreign words of the asking clause the entry answers best (see `asking_clauses`)."""
-        return self._foreign(faq_id, asking_clauses(words, normalized))[0]
+        return self._foreign(faq_id, asking_clauses(words, view))[0]
 
     def _foreign(self, faq_id: str, clauses: list[list[str]]) -> tuple[list[str], int]:
         """The best clause's foreign tail, and how many foreign words come before it."""
@@ -202,34 +200,13 @@ class Answerability:
         return tail, earlier
 
 
-@cache
-def taught_words() -> dict[str, frozenset[str]]:
-    """Per FAQ id, the words of the training data's ways to ask it (nlu/data topics).
-
-    They are the paraphrases residents use (练琴 for 噪音, 拴绳 for 牵绳) that an
-    entry's own text lacks; read once per process, as the model was trained on them.
-    """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
-    taught: dict[str, set[str]] = {}
-    for path in sorted(INTENTS_DIR.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-        if data.get("intent") != "faq":
-            continue
-        for faq_id, texts in (data.get("topics") or {}).items():
-            words = taught.setdefault(faq_id, set())
-            for text in texts:
-                words.update(tokens(normalize(str(text))))
-    return {faq_id: frozenset(words) for faq_id, words in taught.items()}
-
-
-def asking_clauses(words: list[str], normalized: str | None = None) -> list[list[str]]:
+def asking_clauses(words: list[str], view: str | None = None) -> list[list[str]]:
     """The clauses of a message that ask something; the whole message when none does.
 
-    Clauses end where the resident put a space or punctuation (from `normalized`, or
-    the normalizer's clause view of these words) and after a final particle that
+    Clauses end where the resident put a space or punctuation (from `view`, the
+    normalized text with its question marks) and after a final particle that
     more words follow.
     """
-    view = normalized if normalized is not None else clause_view("".join(words))
     if view is not None and " " not in view and "?" not in view:
         view = None
     particle = not _CLAUSE_ENDS.isdisjoint(words)

@@ -130,7 +130,7 @@ class NluEngine:
             intent = FAQ
         answered = intent == FAQ and score >= self.thresholds.faq_answer_threshold
         answered = answered and self._answerability.answers(
-            candidates[0].faq_id, features.words, raw
+            candidates[0].faq_id, features.words, raw, features.view
         )
         return intent, candidates[0].faq_id if answered else None, score, candidates
 

@@ -19,12 +19,12 @@ from threadpoolctl import threadpool_limits
 from nlu.classifier import LinearClassifier
 from nlu.dataset import Example
 from nlu.features import Vectorizer, text_features
-from nlu.normalize import fold, normalize, normalize_folded
+from nlu.normalize import fold, normalize, normalize_parts
 from nlu.tokenizer import tokens
 
 NO_FAQ = "__none__"
 # Bumped whenever the pickled layout changes; an older artifact is retrained, not loaded.
-ARTIFACT_FORMAT = 2
+ARTIFACT_FORMAT = 3
 ARTIFACT_GLOB = "nlu-*.pkl"
 SHORT_FORM_INTENTS = ("greet", "goodbye", "human")
 SHORT_FORM_MAX_CHARS = 8
@@ -41,6 +41,7 @@ class Features:
     idx: np.ndarray
     values: np.ndarray
     folded: str = ""  # fold(text): what entity patterns run on
+    view: str = ""  # normalized with the resident's question marks (see normalize_parts)
 
 
 @dataclass
@@ -51,13 +52,16 @@ class NluModel:
     faq: LinearClassifier
     short_forms: dict[str, str] = field(default_factory=dict)
     meta: dict[str, object] = field(default_factory=dict)
+    # FAQ id → the words of its training examples: the paraphrases residents use
+    # (练琴 for 噪音, 拴绳 for 牵绳) that an entry's own text may lack.
+    faq_words: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def featurize(self, text: str) -> Features:
         folded = fold(text)
-        normalized = normalize_folded(folded)
+        normalized, view = normalize_parts(folded)
         words = tokens(normalized)
         idx, values = self.vectorizer.transform_text(normalized, words)
-        return Features(normalized, words, idx, values, folded)
+        return Features(normalized, words, idx, values, folded, view)
 
     def save(self, directory: Path) -> Path:
         """Write atomically, so a server polling the directory never reads half a file."""
@@ -80,7 +84,8 @@ def train(examples: Sequence[Example]) -> NluModel:
 def _train(examples: Sequence[Example]) -> NluModel:
     started = time.perf_counter()
     normalized = [normalize(e.text) for e in examples]
-    feats = [text_features(n, tokens(n)) for n in normalized]
+    words = [tokens(n) for n in normalized]
+    feats = [text_features(n, w) for n, w in zip(normalized, words, strict=True)]
     vectorizer = Vectorizer.fit(feats, min_df=MIN_DF)
     matrix = vectorizer.transform(feats)
     intent = LinearClassifier.train(matrix, [e.intent for e in examples])
@@ -93,6 +98,10 @@ def _train(examples: Sequence[Example]) -> NluModel:
         for n, e in zip(normalized, examples, strict=True)
         if e.intent in SHORT_FORM_INTENTS and len(n) <= SHORT_FORM_MAX_CHARS
     }
+    faq_words: dict[str, set[str]] = {}
+    for example, example_words in zip(examples, words, strict=True):
+        if example.intent == "faq" and example.faq_id:
+            faq_words.setdefault(example.faq_id, set()).update(example_words)
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     meta = {
         "format": ARTIFACT_FORMAT,
@@ -100,7 +109,8 @@ def _train(examples: Sequence[Example]) -> NluModel:
         "features": len(vectorizer.vocabulary),
         "seconds": round(time.perf_counter() - started, 2),
     }
-    return NluModel(version, vectorizer, intent, faq, short_forms, meta)
+    return NluModel(version, vectorizer, intent, faq, short_forms, meta,
+                    {faq_id: frozenset(w) for faq_id, w in faq_words.items()})
 
 
 def newest_artifact(directory: Path) -> Path | None:

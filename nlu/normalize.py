@@ -27,9 +27,6 @@ _NOISE = re.compile(r"[^\w\u4e00-\u9fff]+")
 # The same, keeping question marks: a clause asked with "?" and no question word.
 _NOISE_KEEP_ASK = re.compile(r"[^\w\u4e00-\u9fff?]+")
 _ASK_RUN = re.compile(r"\s*\?[\s?]*")
-# Clause views of recently normalized texts, by their compact form (see `clause_view`).
-_CLAUSES: dict[str, str] = {}
-CLAUSES_KEPT = 4096
 
 
 @cache
@@ -101,40 +98,22 @@ def normalize(text: str) -> str:
 
 def normalize_folded(folded: str) -> str:
     """`normalize` from `fold(text)`, which entity extraction needs as well (fold once)."""
+    return normalize_parts(folded)[0]
+
+
+def normalize_parts(folded: str) -> tuple[str, str]:
+    """The normalized text and its clause view, from `fold(text)`.
+
+    The view is the normalized text with a "?" after each clause the resident asked
+    with a question mark (the same text when there is none): the models drop the
+    marks, the check of what a message asks (nlu.answerability) needs them.
+    """
     text = unicodedata.normalize("NFKC", folded)
     text = _FINAL_PARTICLE.sub("吗", text)
     pattern, mapping = _replacer()
     text = pattern.sub(lambda m: mapping[m.group(0)], text)
     text = _numerals(text)
-    if "?" in text:  # fold made ？ a ?
-        view = " ".join(_ASK_RUN.sub("? ", _NOISE_KEEP_ASK.sub(" ", text)).split())
-        normalized = " ".join(_NOISE.sub(" ", text).split())
-    else:
-        normalized = " ".join(_NOISE.sub(" ", text).split())
-        view = normalized
-    _remember(normalized, view)
-    return normalized
-
-
-def _remember(normalized: str, view: str) -> None:
-    """Keep the clause view of a text whose words will be judged without their spaces."""
-    if view is normalized and " " not in normalized:
-        if _CLAUSES:
-            _CLAUSES.pop(normalized, None)  # a stale view of the same words, spaced otherwise
-        return
-    if len(_CLAUSES) >= CLAUSES_KEPT:
-        _CLAUSES.clear()
-    _CLAUSES[normalized.replace(" ", "")] = view
-
-
-def clause_view(compact: str) -> str | None:
-    """How a recently normalized text was split into clauses by the resident.
-
-    `compact` is the normalized text without spaces (its words joined). The view is
-    the normalized text with a space between the resident's clauses (spaces and
-    punctuation) and a "?" after a clause asked with a question mark; None when
-    the text was one clause. The tokens the models see drop both, and the check of
-    what a message asks (nlu.answerability) needs them: kept here, bounded, keyed by
-    content so a view can never belong to another text.
-    """
-    return _CLAUSES.get(compact)
+    normalized = " ".join(_NOISE.sub(" ", text).split())
+    if "?" not in text:  # fold made ？ a ?
+        return normalized, normalized
+    return normalized, " ".join(_ASK_RUN.sub("? ", _NOISE_KEEP_ASK.sub(" ", text)).split())

@@ -91,11 +91,11 @@ def test_a_facet_the_entry_never_mentions_refuses(model: NluModel, demo_faqs: li
 
 def test_words_of_the_training_paraphrases_are_known(model: NluModel, demo_faqs: list[Faq]) -> None:
     """A topic's hand-written ways to ask it teach the check its paraphrases (拴绳, 冷气)."""
-    from nlu.answerability import GENERIC_WORDS, taught_words
+    from nlu.answerability import GENERIC_WORDS
 
     check = Answerability(demo_faqs, model)
     entry = next(f for f in demo_faqs if f.id == "pets")
     own = set(_words(" ".join([entry.question, *entry.similar_questions, entry.answer])))
-    taught = sorted(w for w in taught_words()["pets"] - own - GENERIC_WORDS if len(w) > 1)
+    taught = sorted(w for w in model.faq_words["pets"] - own - GENERIC_WORDS if len(w) > 1)
     assert taught
     assert check.foreign_ask("pets", _words(f"小区里{taught[0]}吗")) == []
