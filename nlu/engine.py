@@ -25,6 +25,7 @@ EMERGENCY = "emergency"
 FAQ = "faq"
 BILL_QUERY = "bill_query"
 _FAULTS = ("repair", "complaint", "service_request")
+_SOCIAL = ("greet", "goodbye")
 # A payment already made or owed: the question is about the sender's record.
 _OWN_BILL = re.compile(
     r"(?:上个?月|上次|上季度|去年|今年).{0,4}[交缴扣]|交了没|交过|还欠|扣了|余额|缴费记录"
@@ -142,12 +143,16 @@ class NluEngine:
         - the intent is unsure;
         - a bill query about no one's bill: bill queries are about the sender's own
           household; without 我/咱/a room the question is about the rules (物业费单价);
+        - a greeting or thanks around a question (你好 请问…, …放哪了 谢谢啦): the question
+          is what wants an answer;
         - a fault or a plan told only to ask a rule about it (灯坏了 物业来修收不收费,
           漏水还保修不, 想装充电桩 物业给开证明吗): a question whose FAQ match is very strong.
         """
         if intent == FAQ or score < self.thresholds.faq_override_score:
             return False
         if unsure or (intent == BILL_QUERY and not _OWN.search(normalized)):
+            return True
+        if intent in _SOCIAL and question:
             return True
         return intent in _FAULTS and question and score >= self.thresholds.faq_question_score
 

@@ -24,7 +24,7 @@ from nlu.tokenizer import tokens
 
 NO_FAQ = "__none__"
 # Bumped whenever the pickled layout changes; an older artifact is retrained, not loaded.
-ARTIFACT_FORMAT = 3
+ARTIFACT_FORMAT = 4
 ARTIFACT_GLOB = "nlu-*.pkl"
 SHORT_FORM_INTENTS = ("greet", "goodbye", "human")
 SHORT_FORM_MAX_CHARS = 8

@@ -47,6 +47,21 @@ def test_an_uncovered_property_question_gets_candidates_but_no_answer(engine: Nl
     assert decision.candidates and decision.faq_score < engine.thresholds.faq_answer_threshold
 
 
+@pytest.mark.parametrize(
+    "text", ["你好 请问垃圾什么时候扔", "快递放哪了 谢谢啦", "物业费怎么交 谢谢"]
+)
+def test_a_question_wrapped_in_greetings_or_thanks_is_answered(
+    engine: NluEngine, text: str
+) -> None:
+    decision = engine.understand(text)
+    assert decision.intent == "faq" and decision.faq_id is not None
+
+
+@pytest.mark.parametrize("text", ["谢谢 再见", "你好", "好的谢谢 没别的问题了"])
+def test_plain_greetings_and_thanks_stay_small_talk(engine: NluEngine, text: str) -> None:
+    assert engine.understand(text).intent in {"greet", "goodbye"}
+
+
 def test_emergency_wins_even_inside_a_question(engine: NluEngine) -> None:
     decision = engine.understand("电梯困人了 物业电话多少")
     assert decision.intent == "emergency" and decision.faq_id is None
