@@ -23,6 +23,7 @@ from nlu.rules import is_emergency, looks_like_question
 
 EMERGENCY = "emergency"
 FAQ = "faq"
+OUT_OF_SCOPE = "out_of_scope"
 BILL_QUERY = "bill_query"
 _FAULTS = ("repair", "complaint", "service_request")
 _SOCIAL = ("greet", "goodbye")
@@ -30,6 +31,8 @@ _SOCIAL = ("greet", "goodbye")
 _OWN_BILL = re.compile(
     r"(?:上个?月|上次|上季度|去年|今年).{0,4}[交缴扣]|交了没|交过|还欠|扣了|余额|缴费记录"
 )
+# The resident asks the office to do something for them, not how a rule goes.
+_ASKS_TO_ACT = re.compile(r"(?:帮|替)(?:我|咱|俺)|麻烦(?:你们|物业|师傅)")
 # Signs a bill question is about the sender's own account: a person, a room, a payment history.
 _OWN = re.compile(
     r"我|咱|俺|自家|本户|\d{3,4}|上个?月|上次|上季度|去年|交了|交过|交的|欠|扣|余额|账单|记录"
@@ -50,6 +53,18 @@ class Thresholds:
     emergency_floor: float = 0.30
     faq_classifier_weight: float = 0.8
     candidates: int = 3
+
+
+# A single word of at most this many characters, asking nothing, is a bare topic word.
+BARE_WORD_CHARS = 4
+# Its confidence at most: below any sensible confidence threshold, so the bot offers
+# the FAQ candidates as a menu or asks to rephrase.
+BARE_WORD_CONFIDENCE = 0.3
+
+
+def _bare_word(features: Features) -> bool:
+    return (len(features.words) == 1 and len(features.words[0]) <= BARE_WORD_CHARS
+            and not looks_like_question(features.normalized))
 
 
 class NluEngine:
@@ -73,15 +88,25 @@ class NluEngine:
     def understand(self, text: str) -> Decision:
         features = self.model.featurize(text)
         if not features.normalized:
-            return Decision(text=text, intent="out_of_scope", confidence=0.0, margin=0.0,
+            return Decision(text=text, intent=OUT_OF_SCOPE, confidence=0.0, margin=0.0,
                             entities=extract(text, features.folded))
         # Both linear models in one gather and one product; the FAQ half is used only
         # when the message asks something. Past the softmax, a few dozen plain floats.
         raw = features.values @ self._weights.take(features.idx, axis=0) + self._bias
         intent, confidence, margin = self._intent(features, raw[: self._split])
+        bare = _bare_word(features) and intent != EMERGENCY and (
+            intent in (FAQ, OUT_OF_SCOPE) or confidence < self.thresholds.confidence_threshold
+        )
+        if bare:
+            # One bare topic word (门禁, 物业费, 卡): the classifier's calibration does not
+            # hold on a single word, and no one entry is the answer; offer the candidates.
+            # A word the classifier is sure names an action (漏水 → repair) keeps it.
+            intent, confidence, margin = FAQ, min(confidence, BARE_WORD_CONFIDENCE), 0.0
         intent, faq_id, faq_score, candidates = self._faq(
             features, raw[self._split:], intent, confidence
         )
+        if bare:
+            faq_id = None
         return Decision(
             text=text,
             intent=intent,
@@ -146,7 +171,8 @@ class NluEngine:
         - a greeting or thanks around a question (你好 请问…, …放哪了 谢谢啦): the question
           is what wants an answer;
         - a fault or a plan told only to ask a rule about it (灯坏了 物业来修收不收费,
-          漏水还保修不, 想装充电桩 物业给开证明吗): a question whose FAQ match is very strong.
+          漏水还保修不, 想装充电桩 物业给开证明吗): a question whose FAQ match is very strong,
+          unless the resident asks the office to act (帮我办一下, 麻烦师傅…).
         """
         if intent == FAQ or score < self.thresholds.faq_override_score:
             return False
@@ -154,6 +180,8 @@ class NluEngine:
             return True
         if intent in _SOCIAL and question:
             return True
+        if _ASKS_TO_ACT.search(normalized):  # 装修许可帮我办一下 需要补啥材料: a request
+            return False
         return intent in _FAULTS and question and score >= self.thresholds.faq_question_score
 
     def faq_scores(self, features: Features, raw: np.ndarray | None = None) -> list[float]:

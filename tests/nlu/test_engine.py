@@ -83,3 +83,28 @@ def test_empty_or_symbol_only_input(engine: NluEngine, text: str) -> None:
 def test_decisions_round_trip_as_dicts(engine: NluEngine) -> None:
     decision = engine.understand("3栋2单元502 门禁卡丢了怎么办")
     assert Decision.from_dict(decision.to_dict()) == decision
+
+
+@pytest.mark.parametrize("text", ["门禁", "物业费", "卡", "停车"])
+def test_a_bare_topic_word_gets_candidates_not_an_answer(engine: NluEngine, text: str) -> None:
+    decision = engine.understand(text)
+    assert decision.intent == "faq" and decision.faq_id is None
+    assert decision.confidence < engine.thresholds.confidence_threshold
+    assert decision.candidates
+
+
+@pytest.mark.parametrize(("text", "intent"), [("漏水", "repair"), ("人工", "human"),
+                                              ("你好", "greet"), ("救命", "emergency")])
+def test_a_single_word_the_classifier_is_sure_of_keeps_its_intent(
+    engine: NluEngine, text: str, intent: str
+) -> None:
+    assert engine.understand(text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["装修申请帮我办一下 要准备啥材料吗",
+                                  "下个月装修 麻烦你们帮我办下装修许可 要带什么证件"])
+def test_asking_the_office_to_act_is_a_request_not_a_rule_question(
+    engine: NluEngine, text: str
+) -> None:
+    decision = engine.understand(text)
+    assert decision.intent == "service_request" and decision.faq_id is None
