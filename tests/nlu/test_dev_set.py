@@ -1,4 +1,10 @@
-"""Our own held-out messages (tests/nlu/data/dev.jsonl, never trained on) meet the same floors."""
+"""Our own held-out messages meet the same floors as the sample; none is trained on.
+
+dev.jsonl was written by the NLU's authors; holdout_a/b/c.jsonl by separate sessions
+from the spec alone, blind to the training data. a and c were then used to find what
+the NLU missed (so they are regression guards); b was never looked at line by line,
+so `wuye nlu eval tests/nlu/data/holdout_b.jsonl` is the honest estimate.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +16,25 @@ from nlu.engine import NluEngine
 from nlu.evaluation import evaluate, read_rows
 from tests.nlu.test_sample_floors import FLOORS
 
-DEV = Path(__file__).resolve().parent / "data" / "dev.jsonl"
-UNCOVERED = Path(__file__).resolve().parent / "data" / "uncovered.txt"
+DATA = Path(__file__).resolve().parent / "data"
+DEV = DATA / "dev.jsonl"
+HELD_OUT = [DEV, DATA / "holdout_a.jsonl", DATA / "holdout_b.jsonl", DATA / "holdout_c.jsonl"]
+UNCOVERED = DATA / "uncovered.txt"
 
 
 @pytest.fixture(scope="module")
-def headline(engine: NluEngine) -> dict[str, float]:
-    return evaluate(engine.understand, read_rows(DEV)).headline()
+def headlines(engine: NluEngine) -> dict[str, dict[str, float]]:
+    return {path.name: evaluate(engine.understand, read_rows(path)).headline()
+            for path in HELD_OUT}
 
 
 @pytest.mark.parametrize("metric", sorted(FLOORS))
-def test_dev_floor_is_met(headline: dict[str, float], metric: str) -> None:
-    assert headline[metric] >= FLOORS[metric], f"{metric} = {headline[metric]:.3f}"
+@pytest.mark.parametrize("name", [path.name for path in HELD_OUT])
+def test_held_out_floor_is_met(
+    headlines: dict[str, dict[str, float]], name: str, metric: str
+) -> None:
+    value = headlines[name][metric]
+    assert value >= FLOORS[metric], f"{name}: {metric} = {value:.3f}"
 
 
 def test_uncovered_property_questions_mostly_get_no_answer(engine: NluEngine) -> None:
@@ -39,5 +52,5 @@ def test_held_out_sets_are_not_in_the_training_data() -> None:
     from nlu.dataset import training_examples
 
     trained = {e.text for e in training_examples()}
-    assert not [row.text for row in read_rows(DEV) if row.text in trained]
+    assert not [row.text for path in HELD_OUT for row in read_rows(path) if row.text in trained]
     assert not [q for q in UNCOVERED.read_text(encoding="utf-8").split("\n") if q in trained]
