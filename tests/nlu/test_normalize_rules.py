@@ -51,7 +51,8 @@ def test_chinese_numerals(numeral: str, value: int | None) -> None:
     "text",
     ["着火了", "煤气味很重", "电梯困人了", "水管爆了", "有人晕倒了", "有小偷在撬门",
      "地库淹到膝盖了", "插座冒火花", "救命", "有个人在撬我对门的锁", "电梯里关着我家老人",
-     "3号楼电梯里有人 门打不开", "孩子被锁在里面了", "有人闯进我家了"],
+     "3号楼电梯里有人 门打不开", "孩子被锁在里面了", "有人闯进我家了",
+     "燃气管那边一直嘶嘶响", "楼道里天然气的味道好重", "有个陌生人在我家门口徘徊 还拧门把手"],
 )
 def test_emergencies_are_caught_by_rule(text: str) -> None:
     assert is_emergency(normalize(text))
@@ -60,7 +61,8 @@ def test_emergencies_are_caught_by_rule(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["热水器打不着火", "楼道堆杂物有火灾隐患", "下周消防演练", "燃气费怎么交", "电梯按钮坏了",
-     "报警器一直响", "电梯门关不上", "钥匙锁在家里了进不去"],
+     "报警器一直响", "电梯门关不上", "钥匙锁在家里了进不去", "燃气费在哪交",
+     "天然气开户要带什么", "门把手松了 帮忙修一下"],
 )
 def test_talk_about_risks_is_not_an_emergency(text: str) -> None:
     assert not is_emergency(normalize(text))
