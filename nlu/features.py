@@ -14,10 +14,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
-from operator import add, mul
+from operator import add
 
 import numpy as np
 from scipy.sparse import csr_matrix
+
+from nlu.speedups import compiled
 
 _DIGITS = re.compile(r"\d+")
 _EMPTY_IDX = np.zeros(0, dtype=np.int64)
@@ -100,6 +102,12 @@ class Vectorizer:
         """
         words_table, pairs_table, grams_table = self._tables
         words, padded = _prepared(normalized, words)
+        if compiled is not None:
+            columns, values = compiled.transform(words, padded, words_table, pairs_table,
+                                                 grams_table, self._idf_list)
+            if not columns:
+                return _EMPTY_IDX, _EMPTY_VALUES
+            return np.frombuffer(columns, dtype=np.int64), np.frombuffer(values)
         # Every lookup and the counting run in C (map, filter, Counter); the order of
         # first sight is that of the names, so the float sums match `transform_one`.
         counts: Counter[int] = Counter(filter(None, map(words_table.get, words)))
@@ -127,7 +135,12 @@ class Vectorizer:
             for i, n in enumerate(counts.values()):
                 if n > 1:
                     values[i] *= 1.0 + log(n)
-        norm = math.sqrt(sum(map(mul, values, values)))
+        # A plain running sum (not sum(), which compensates from Python 3.12 on): the
+        # compiled transform adds in this same order, so both give the same floats.
+        total = 0.0
+        for value in values:
+            total += value * value
+        norm = math.sqrt(total)
         columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
         if shifted:
             columns -= 1

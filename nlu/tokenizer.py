@@ -17,6 +17,7 @@ from math import log
 import jieba
 
 from nlu.lexicon import lexicon
+from nlu.speedups import compiled
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -50,7 +51,7 @@ def tokens(normalized: str) -> list[str]:
     # re.split with one capturing group: odd pieces are blocks, even ones lie between.
     for i, piece in enumerate(_BLOCK.split(normalized)):
         if i % 2:
-            words += _cut_block(piece, table)
+            words += cut(piece, table)
         elif piece:
             words += [ch for ch in piece if not ch.isspace()]
     return words
@@ -69,6 +70,7 @@ class WordTable:
     def __init__(self, freq: dict[str, int], total: int) -> None:
         self._freq = freq
         self.log_total = log(total)
+        self.unknown = log(1) - self.log_total  # jieba's score of a character not in FREQ
         # word → log-probability; prefix of a word → None; not in FREQ → ABSENT
         self.cache: dict[str, float | None | object] = {}
         self._absent = 0
@@ -103,6 +105,13 @@ def word_table() -> WordTable:
     return _word_table
 
 
+def cut(block: str, table: WordTable) -> list[str]:
+    """Words of one block: the compiled `cut_block` where built, else `_cut_block`."""
+    if compiled is not None:
+        return compiled.cut_block(block, table.cache, table.fill, ABSENT, table.unknown)
+    return _cut_block(block, table)
+
+
 def _cut_block(text: str, table: WordTable) -> list[str]:
     """jieba's __cut_DAG_NO_HMM for one block of Han characters, letters and digits.
 
@@ -111,7 +120,7 @@ def _cut_block(text: str, table: WordTable) -> list[str]:
     """
     n = len(text)
     cache, fill = table.cache, table.fill
-    unknown = log(1) - table.log_total  # jieba's score of a character not in FREQ
+    unknown = table.unknown
     best = [0.0] * (n + 1)
     route = [0] * (n + 1)
     for start in range(n - 1, -1, -1):
