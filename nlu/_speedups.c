@@ -471,13 +471,251 @@ done:
     return result;
 }
 
+/* Borrow a C-contiguous buffer of the given item size; -1 with TypeError otherwise. */
+static int
+get_buffer(PyObject *object, Py_buffer *view, Py_ssize_t itemsize, const char *what)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS) < 0) {
+        return -1;
+    }
+    if (view->len % itemsize || (view->itemsize != itemsize && view->itemsize != 1)) {
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        PyErr_Format(PyExc_TypeError, "%s: items of %zd bytes expected", what, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+release(Py_buffer *view)
+{
+    if (view->obj) {
+        PyBuffer_Release(view);
+    }
+}
+
+/* Softmax of raw[lo:hi] / temperature, as a new list. */
+static PyObject *
+softmax_list(const double *raw, Py_ssize_t lo, Py_ssize_t hi, double temperature)
+{
+    Py_ssize_t n = hi - lo;
+    PyObject *result = PyList_New(n);
+    double *exps = PyMem_Malloc((n > 0 ? n : 1) * sizeof(double));
+    if (result == NULL || exps == NULL) {
+        Py_XDECREF(result);
+        PyMem_Free(exps);
+        return PyErr_NoMemory();
+    }
+    double top = -HUGE_VAL, total = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (raw[lo + i] / temperature > top) {
+            top = raw[lo + i] / temperature;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        exps[i] = exp(raw[lo + i] / temperature - top);
+        total += exps[i];
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *number = PyFloat_FromDouble(exps[i] / total);
+        if (number == NULL) {
+            Py_DECREF(result);
+            PyMem_Free(exps);
+            return NULL;
+        }
+        PyList_SET_ITEM(result, i, number);
+    }
+    PyMem_Free(exps);
+    return result;
+}
+
+/* linear_softmax(columns, values, weights, bias, split, t_first, t_second) ->
+ *     (softmax(raw[:split] / t_first), softmax(raw[split:] / t_second))
+ * raw = values @ weights[columns] + bias: two linear classifiers side by side
+ * (weights: float64, features x labels, C order). */
+static PyObject *
+linear_softmax(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "linear_softmax(columns, values, weights, bias, "
+                                         "split, t_first, t_second)");
+        return NULL;
+    }
+    Py_buffer columns = {0}, values = {0}, weights = {0}, bias = {0};
+    PyObject *first = NULL, *second = NULL, *result = NULL;
+    double *raw = NULL;
+    Py_ssize_t split = PyLong_AsSsize_t(args[4]);
+    double t_first = PyFloat_AsDouble(args[5]), t_second = PyFloat_AsDouble(args[6]);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (get_buffer(args[0], &columns, 8, "columns") < 0
+        || get_buffer(args[1], &values, 8, "values") < 0
+        || get_buffer(args[2], &weights, 8, "weights") < 0
+        || get_buffer(args[3], &bias, 8, "bias") < 0) {
+        goto done;
+    }
+    Py_ssize_t n = columns.len / 8, labels = bias.len / 8;
+    Py_ssize_t features = labels ? weights.len / 8 / labels : 0;
+    if (values.len / 8 != n || labels == 0 || features * labels * 8 != weights.len
+        || split < 0 || split > labels || t_first <= 0 || t_second <= 0) {
+        PyErr_SetString(PyExc_ValueError, "linear_softmax: shapes or temperatures do not fit");
+        goto done;
+    }
+    const int64_t *column = columns.buf;
+    const double *value = values.buf, *w = weights.buf, *b = bias.buf;
+    raw = PyMem_Calloc(labels, sizeof(double));
+    if (raw == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (column[i] < 0 || column[i] >= features) {
+            PyErr_SetString(PyExc_IndexError, "linear_softmax: column out of range");
+            goto done;
+        }
+        const double *row = w + column[i] * labels;
+        for (Py_ssize_t j = 0; j < labels; j++) {
+            raw[j] += value[i] * row[j];
+        }
+    }
+    for (Py_ssize_t j = 0; j < labels; j++) {
+        raw[j] += b[j];
+    }
+    first = softmax_list(raw, 0, split, t_first);
+    second = first ? softmax_list(raw, split, labels, t_second) : NULL;
+    if (second != NULL) {
+        result = PyTuple_Pack(2, first, second);
+    }
+done:
+    PyMem_Free(raw);
+    Py_XDECREF(first);
+    Py_XDECREF(second);
+    release(&columns);
+    release(&values);
+    release(&weights);
+    release(&bias);
+    return result;
+}
+
+/* faq_best(terms, grams, index) -> per-entry scores before keyword bonus, or None when
+ * the index knows no term of the query (nlu.retrieval.FaqRetriever.scores).
+ * index: (word_rows, gram_rows, row_idf, word_max_idf, gram_max_idf, bm25_weight,
+ *         indptr, indices, data, starts, n_docs). */
+static PyObject *
+faq_best(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyAnySet_Check(args[0]) || !PyAnySet_Check(args[1])
+        || !PyTuple_Check(args[2]) || PyTuple_GET_SIZE(args[2]) != 11) {
+        PyErr_SetString(PyExc_TypeError, "faq_best(terms: set, grams: set, index: 11-tuple)");
+        return NULL;
+    }
+    PyObject *index = args[2];
+    PyObject *word_rows = PyTuple_GET_ITEM(index, 0), *gram_rows = PyTuple_GET_ITEM(index, 1);
+    PyObject *row_idf = PyTuple_GET_ITEM(index, 2);
+    double word_max = PyFloat_AsDouble(PyTuple_GET_ITEM(index, 3));
+    double gram_max = PyFloat_AsDouble(PyTuple_GET_ITEM(index, 4));
+    double bm25_weight = PyFloat_AsDouble(PyTuple_GET_ITEM(index, 5));
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (!PyDict_Check(word_rows) || !PyDict_Check(gram_rows) || !PyList_Check(row_idf)) {
+        PyErr_SetString(PyExc_TypeError, "faq_best: index holds two dicts and a list first");
+        return NULL;
+    }
+    Py_ssize_t n_terms = PySet_GET_SIZE(args[0]), n_grams = PySet_GET_SIZE(args[1]);
+    PyObject *rows = PyList_New(0), *weights = PyList_New(0), *result = NULL;
+    double *idf = PyMem_Malloc((n_terms + n_grams + 1) * sizeof(double));
+    if (rows == NULL || weights == NULL || idf == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t known_words = 0, known_grams = 0;
+    double word_total = 0.0, gram_squares = 0.0;
+    for (int kind = 0; kind < 2; kind++) {
+        PyObject *keys = kind ? args[1] : args[0], *table = kind ? gram_rows : word_rows;
+        PyObject *iterator = PyObject_GetIter(keys), *key;
+        if (iterator == NULL) {
+            goto done;
+        }
+        while ((key = PyIter_Next(iterator)) != NULL) {
+            PyObject *row = PyDict_GetItemWithError(table, key);
+            Py_DECREF(key);
+            if (row == NULL) {
+                if (PyErr_Occurred()) {
+                    Py_DECREF(iterator);
+                    goto done;
+                }
+                continue;
+            }
+            Py_ssize_t r = PyLong_AsSsize_t(row);
+            if (r < 0 || r >= PyList_GET_SIZE(row_idf)) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_IndexError, "faq_best: row out of range");
+                }
+                Py_DECREF(iterator);
+                goto done;
+            }
+            double x = PyFloat_AsDouble(PyList_GET_ITEM(row_idf, r));
+            if (PyErr_Occurred() || PyList_Append(rows, row) < 0) {
+                Py_DECREF(iterator);
+                goto done;
+            }
+            idf[known_words + known_grams] = x;
+            if (kind) {
+                known_grams++;
+                gram_squares += x * x;
+            }
+            else {
+                known_words++;
+                word_total += x;
+            }
+        }
+        Py_DECREF(iterator);
+        if (PyErr_Occurred()) {
+            goto done;
+        }
+    }
+    if (known_words + known_grams == 0) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    /* Unknown terms count with the highest idf: what the KB never says lowers the score. */
+    word_total += (n_terms - known_words) * word_max;
+    double gram_total = sqrt(gram_squares + (n_grams - known_grams) * (gram_max * gram_max));
+    double word_share = known_words ? bm25_weight / word_total : 0.0;
+    double gram_share = known_grams ? (1 - bm25_weight) / gram_total : 0.0;
+    for (Py_ssize_t i = 0; i < known_words + known_grams; i++) {
+        PyObject *number = PyFloat_FromDouble(idf[i] * (i < known_words ? word_share
+                                                                          : gram_share));
+        if (number == NULL || PyList_Append(weights, number) < 0) {
+            Py_XDECREF(number);
+            goto done;
+        }
+        Py_DECREF(number);
+    }
+    PyObject *call[7] = {rows, weights};
+    for (int i = 0; i < 5; i++) {
+        call[2 + i] = PyTuple_GET_ITEM(index, 6 + i);
+    }
+    result = sparse_best(module, call, 7);
+done:
+    PyMem_Free(idf);
+    Py_XDECREF(rows);
+    Py_XDECREF(weights);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"cut_block", (PyCFunction)(void (*)(void))cut_block, METH_FASTCALL,
      "jieba's DAG + best route for one block: (text, cache, fill, absent, unknown) -> words"},
     {"transform", (PyCFunction)(void (*)(void))transform, METH_FASTCALL,
      "A message's TF-IDF row: (int64 columns, float64 values) as bytes"},
-    {"sparse_best", (PyCFunction)(void (*)(void))sparse_best, METH_FASTCALL,
-     "Per entry, the best document's weighted sum of the query's sparse term rows"},
+    {"linear_softmax", (PyCFunction)(void (*)(void))linear_softmax, METH_FASTCALL,
+     "Calibrated probabilities of two linear classifiers over one sparse row"},
+    {"faq_best", (PyCFunction)(void (*)(void))faq_best, METH_FASTCALL,
+     "Per entry, the best question's BM25 + bigram-cosine score of a query"},
     {NULL, NULL, 0, NULL},
 };
 

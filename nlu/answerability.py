@@ -33,8 +33,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 
-import numpy as np
-
 from knowledge_base.repository import Faq
 from nlu.model import NO_FAQ, NluModel
 from nlu.normalize import normalize
@@ -121,11 +119,11 @@ class Answerability:
         self._seen = model.vectorizer.vocabulary  # word features are named "w:<word>"
 
     def answers(
-        self, faq_id: str, words: list[str], raw: np.ndarray, view: str | None = None
+        self, faq_id: str, words: list[str], faq_probs: Sequence[float], view: str | None = None
     ) -> bool:
         """False when the message asks what the entry does not say.
 
-        `raw` holds the FAQ classifier's linear scores of the message; `view` (the
+        `faq_probs`: the FAQ classifier's probabilities for the message; `view` (the
         normalized text with its spaces and question marks, see
         `nlu.normalize.normalize_parts`) tells the resident's clauses apart.
         """
@@ -149,7 +147,7 @@ class Answerability:
         # doubtful classifier refuses, as for a word it was trained on.
         seen = not foreign or f"w:{foreign[0]}" in self._seen
         floor = SEEN_NONE_FLOOR if seen else UNSEEN_NONE_FLOOR
-        return float(self._faq.calibrated(raw)[self._none]) < floor
+        return faq_probs[self._none] < floor
 
     def _asks_a_facet(self, faq_id: str, clauses: list[list[str]]) -> bool:
         """A facet word (分期, 押金, 转租) the entry never mentions, in every asking clause."""

@@ -20,6 +20,7 @@ from nlu.entities import extract
 from nlu.model import Features, NluModel
 from nlu.retrieval import FaqRetriever
 from nlu.rules import is_emergency, looks_like_question
+from nlu.speedups import compiled
 
 EMERGENCY = "emergency"
 FAQ = "faq"
@@ -90,10 +91,8 @@ class NluEngine:
         if not features.normalized:
             return Decision(text=text, intent=OUT_OF_SCOPE, confidence=0.0, margin=0.0,
                             entities=extract(text, features.folded))
-        # Both linear models in one gather and one product; the FAQ half is used only
-        # when the message asks something. Past the softmax, a few dozen plain floats.
-        raw = features.values @ self._weights.take(features.idx, axis=0) + self._bias
-        intent, confidence, margin = self._intent(features, raw[: self._split])
+        intent_probs, faq_probs = self._probabilities(features)
+        intent, confidence, margin = self._intent(features, intent_probs)
         bare = _bare_word(features) and intent != EMERGENCY and (
             intent in (FAQ, OUT_OF_SCOPE) or confidence < self.thresholds.confidence_threshold
         )
@@ -102,9 +101,7 @@ class NluEngine:
             # hold on a single word, and no one entry is the answer; offer the candidates.
             # A word the classifier is sure names an action (漏水 → repair) keeps it.
             intent, confidence, margin = FAQ, min(confidence, BARE_WORD_CONFIDENCE), 0.0
-        intent, faq_id, faq_score, candidates = self._faq(
-            features, raw[self._split:], intent, confidence
-        )
+        intent, faq_id, faq_score, candidates = self._faq(features, faq_probs, intent, confidence)
         if bare:
             faq_id = None
         return Decision(
@@ -118,9 +115,22 @@ class NluEngine:
             entities=extract(text, features.folded),
         )
 
-    def _intent(self, features: Features, raw: np.ndarray) -> tuple[str, float, float]:
+    def _probabilities(self, features: Features) -> tuple[list[float], list[float]]:
+        """Calibrated intent and FAQ probabilities, both models in one gather and product.
+
+        Past the softmax, a few dozen plain floats.
+        """
+        intent, faq = self.model.intent, self.model.faq
+        if compiled is not None:
+            return compiled.linear_softmax(features.idx, features.values, self._weights,
+                                           self._bias, self._split, intent.temperature,
+                                           faq.temperature)
+        raw = features.values @ self._weights.take(features.idx, axis=0) + self._bias
+        return (intent.calibrated(raw[: self._split]).tolist(),
+                faq.calibrated(raw[self._split:]).tolist())
+
+    def _intent(self, features: Features, probs: list[float]) -> tuple[str, float, float]:
         """Classifier first, then the rules that may overrule it: short forms, emergency."""
-        probs = self.model.intent.calibrated(raw).tolist()
         first, second = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:2]
         labels = self.model.intent.labels
         intent, runner_up = labels[first], labels[second]
@@ -140,14 +150,15 @@ class NluEngine:
         return intent, confidence, margin
 
     def _faq(
-        self, features: Features, raw: np.ndarray, intent: str, confidence: float
+        self, features: Features, faq_probs: list[float], intent: str, confidence: float
     ) -> tuple[str, str | None, float, list[FaqCandidate]]:
         """FAQ candidates when the text asks something; an answer only when confident."""
         unsure = confidence < self.thresholds.confidence_threshold
         question = looks_like_question(features.normalized)
         if not (intent == FAQ or unsure or question):
             return intent, None, 0.0, []
-        candidates = self.retriever.top(self.faq_scores(features, raw), self.thresholds.candidates)
+        candidates = self.retriever.top(self.faq_scores(features, faq_probs),
+                                        self.thresholds.candidates)
         if not candidates:
             return intent, None, 0.0, []
         score = candidates[0].score
@@ -156,7 +167,7 @@ class NluEngine:
             intent = FAQ
         answered = intent == FAQ and score >= self.thresholds.faq_answer_threshold
         answered = answered and self._answerability.answers(
-            candidates[0].faq_id, features.words, raw, features.view
+            candidates[0].faq_id, features.words, faq_probs, features.view
         )
         return intent, candidates[0].faq_id if answered else None, score, candidates
 
@@ -184,19 +195,17 @@ class NluEngine:
             return False
         return intent in _FAULTS and question and score >= self.thresholds.faq_question_score
 
-    def faq_scores(self, features: Features, raw: np.ndarray | None = None) -> list[float]:
+    def faq_scores(self, features: Features, probs: list[float] | None = None) -> list[float]:
         """Per enabled entry: live retrieval blended with the trained FAQ classifier.
 
-        `raw`: the FAQ classifier's linear scores, when already computed. An entry the
+        `probs`: the FAQ classifier's probabilities, when already computed. An entry the
         model never saw (added after training) is judged on retrieval alone.
         """
         retrieval = self.retriever.scores(features.normalized, features.words)
         if not retrieval:
             return retrieval
-        if raw is None:
-            probs = self.model.faq.probabilities(features.idx, features.values).tolist()
-        else:
-            probs = self.model.faq.calibrated(raw).tolist()
+        if probs is None:
+            probs = self._probabilities(features)[1]
         weight = self.thresholds.faq_classifier_weight
         keep = 1 - weight
         if self._unknown_entries:

@@ -83,28 +83,50 @@ class FaqRetriever:
         self._grams = _cosine(gram_docs)
         self._grams.offset = len(self._words.vocabulary)
         self._stacked = np.vstack([self._words.rows, self._grams.rows])
-        # The same matrix as CSR for the compiled scorer: under 1% of it is non-zero.
-        sparse = csr_matrix(self._stacked)
-        self._csr = (sparse.indptr.astype(np.int64), sparse.indices.astype(np.int32),
-                     sparse.data.astype(np.float64))
         # Term → row of the stacked matrix, and every row's idf as a Python float.
         self._gram_rows = {g: r + self._grams.offset for g, r in self._grams.vocabulary.items()}
         self._row_idf: list[float] = np.concatenate([self._words.idf, self._grams.idf]).tolist()
+        self._compiled_index = (
+            self._index_for_compiled() if compiled is not None and self._starts is not None
+            else None
+        )
+
+    def _index_for_compiled(self) -> tuple[object, ...]:
+        """What `compiled.faq_best` reads: the tables, and the matrix as CSR (under 1%
+        of it is non-zero)."""
+        sparse = csr_matrix(self._stacked)
+        return (self._words.vocabulary, self._gram_rows, self._row_idf,
+                float(self._words.max_idf), float(self._grams.max_idf), BM25_WEIGHT,
+                sparse.indptr.astype(np.int64), sparse.indices.astype(np.int32),
+                sparse.data.astype(np.float64), self._starts.astype(np.int64),
+                self._stacked.shape[1])
 
     def scores(self, normalized: str, words: list[str]) -> list[float]:
-        """One score per enabled entry, in [0, 1].
-
-        Query weights and the keyword bonus in plain Python (a few dozen floats); numpy
-        only for the one gather-and-product over the document matrix.
-        """
+        """One score per enabled entry, in [0, 1]."""
         if self._starts is None:
             return []
         compact = normalized.replace(" ", "")
         terms, grams = set(words), set(_compact_bigrams(compact))
+        if self._compiled_index is not None:
+            best = compiled.faq_best(terms, grams, self._compiled_index)
+        else:
+            best = self._coverage(terms, grams)
+        if best is None:
+            return [0.0] * len(self.entries)
+        for entry, count in self._keyword_hits(compact, grams).items():
+            best[entry] = min(1.0, best[entry] + min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * count))
+        return best
+
+    def _coverage(self, terms: set[str], grams: set[str]) -> list[float] | None:
+        """Per entry, its best question's share of the query; None if no term is known.
+
+        Query weights in plain Python (a few dozen floats); numpy for the one
+        gather-and-product over the document matrix. `compiled.faq_best` does the same.
+        """
         word_rows = _known_rows(terms, self._words.vocabulary)
         gram_rows = _known_rows(grams, self._gram_rows)
         if not word_rows and not gram_rows:
-            return [0.0] * len(self.entries)
+            return None
         idf = self._row_idf
         word_idf = [idf[r] for r in word_rows]
         gram_idf = [idf[r] for r in gram_rows]
@@ -117,17 +139,7 @@ class FaqRetriever:
         word_share = BM25_WEIGHT / word_total if word_rows else 0.0
         gram_share = (1 - BM25_WEIGHT) / gram_total if gram_rows else 0.0
         weights = [x * word_share for x in word_idf] + [x * gram_share for x in gram_idf]
-        best = self._best_per_entry(word_rows + gram_rows, weights)
-        for entry, count in self._keyword_hits(compact, grams).items():
-            best[entry] = min(1.0, best[entry] + min(MAX_KEYWORD_BONUS, KEYWORD_BONUS * count))
-        return best
-
-    def _best_per_entry(self, rows: list[int], weights: list[float]) -> list[float]:
-        """Per entry, its best question's weighted sum of the query's term rows."""
-        if compiled is not None:
-            return compiled.sparse_best(rows, weights, *self._csr, self._starts,
-                                        self._stacked.shape[1])
-        docs = np.array(weights) @ self._stacked.take(rows, axis=0)
+        docs = np.array(weights) @ self._stacked.take(word_rows + gram_rows, axis=0)
         return np.maximum.reduceat(docs, self._starts).tolist()
 
     def _keyword_hits(self, compact: str, grams: set[str]) -> dict[int, int]:

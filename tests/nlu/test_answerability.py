@@ -56,7 +56,8 @@ def test_two_foreign_words_refuse_whatever_the_classifier_says(
     model: NluModel, demo_faqs: list[Faq]
 ) -> None:
     check = Answerability(demo_faqs, model)
-    confident = model.faq.bias * 0  # raw scores: every class alike, "no FAQ" far below 0.25
+    labels = len(model.faq.labels)
+    confident = [1 / labels] * labels  # every class alike: "no FAQ" far below its floors
     assert not check.answers("clubhouse_hours", _words("游泳池需要戴泳帽吗"), confident)
     assert check.answers("clubhouse_hours", _words("游泳池几点开"), confident)
 
@@ -82,7 +83,7 @@ def test_the_check_list_is_held_out() -> None:
 def test_a_facet_the_entry_never_mentions_refuses(model: NluModel, demo_faqs: list[Faq]) -> None:
     """分期, 转租, 押金: asks no entry answers unless it says so, whatever the classifier says."""
     check = Answerability(demo_faqs, model)
-    confident = model.faq.bias * 0
+    confident = [1 / len(model.faq.labels)] * len(model.faq.labels)
     assert not check.answers("fee_payment", _words("物业费可以分期交吗"), confident)
     assert not check.answers("parking_monthly", _words("月租的车位能转租吗"), confident)
     # The entry that mentions the facet answers it.
