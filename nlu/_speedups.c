@@ -10,6 +10,319 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
+
+/* ---- StrTable: a compact string -> number table ---------------------------------
+ *
+ * Python dicts keyed by str cost several cache misses per lookup (index, entry, key
+ * object, value object) and need a str object to look up, so every fragment and
+ * n-gram of a message would be allocated and hashed first. StrTable keeps 24-byte
+ * slots and the keys' code points in one arena, and is looked up with code points
+ * read straight from the message.
+ */
+
+enum { EMPTY = 0, VALUE = 1, PREFIX = 2, ABSENT = 3 };
+
+typedef struct {
+    uint64_t hash;
+    double value;
+    uint32_t offset;  /* key's code points in the arena */
+    uint16_t length;
+    uint8_t tag;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    size_t mask;          /* slots - 1; slots is a power of two */
+    size_t used;
+    uint32_t *arena;
+    size_t arena_used, arena_size;
+    Py_ssize_t absent, absent_limit;  /* ABSENT entries remembered, and their bound */
+} StrTable;
+
+#define MAX_KEY 0xFFFF
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static inline uint64_t
+hash_step(uint64_t hash, uint32_t code_point)
+{
+    return (hash ^ code_point) * FNV_PRIME;
+}
+
+static uint64_t
+hash_of(const uint32_t *key, Py_ssize_t length)
+{
+    uint64_t hash = FNV_OFFSET;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        hash = hash_step(hash, key[i]);
+    }
+    return hash;
+}
+
+static inline size_t
+home_of(const StrTable *table, uint64_t hash)
+{
+    return (size_t)((hash * 0x9E3779B97F4A7C15ULL) >> 20) & table->mask;
+}
+
+/* The slot holding the key, or NULL. */
+static const Slot *
+table_find(const StrTable *table, const uint32_t *key, Py_ssize_t length, uint64_t hash)
+{
+    if (length > MAX_KEY) {
+        return NULL;
+    }
+    for (size_t at = home_of(table, hash);; at = (at + 1) & table->mask) {
+        const Slot *slot = &table->slots[at];
+        if (slot->tag == EMPTY) {
+            return NULL;
+        }
+        if (slot->hash == hash && slot->length == length
+            && memcmp(table->arena + slot->offset, key, length * sizeof(uint32_t)) == 0) {
+            return slot;
+        }
+    }
+}
+
+static int
+table_resize(StrTable *table, size_t size)
+{
+    Slot *slots = PyMem_Calloc(size, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Slot *old = table->slots;
+    size_t old_size = old ? table->mask + 1 : 0;
+    table->slots = slots;
+    table->mask = size - 1;
+    for (size_t i = 0; i < old_size; i++) {
+        if (old[i].tag != EMPTY) {
+            size_t at = home_of(table, old[i].hash);
+            while (slots[at].tag != EMPTY) {
+                at = (at + 1) & table->mask;
+            }
+            slots[at] = old[i];
+        }
+    }
+    PyMem_Free(old);
+    return 0;
+}
+
+/* Add or replace a key; an ABSENT entry past the table's bound is not remembered. */
+static int
+table_put(StrTable *table, const uint32_t *key, Py_ssize_t length, uint64_t hash, int tag,
+          double value)
+{
+    if (length > MAX_KEY) {
+        return 0;  /* never looked up either: table_find refuses such keys */
+    }
+    Slot *found = (Slot *)table_find(table, key, length, hash);
+    if (found != NULL) {
+        if (found->tag == ABSENT && tag != ABSENT) {
+            table->absent--;
+        }
+        else if (found->tag != ABSENT && tag == ABSENT) {
+            table->absent++;
+        }
+        found->tag = (uint8_t)tag;
+        found->value = value;
+        return 0;
+    }
+    if (tag == ABSENT) {
+        if (table->absent >= table->absent_limit) {
+            return 0;
+        }
+        table->absent++;
+    }
+    if ((table->used + 1) * 2 > table->mask + 1 && table_resize(table, (table->mask + 1) * 2) < 0) {
+        return -1;
+    }
+    if (table->arena_used + length > UINT32_MAX) {
+        PyErr_SetString(PyExc_MemoryError, "StrTable: arena full");
+        return -1;
+    }
+    if (table->arena_used + length > table->arena_size) {
+        size_t size = table->arena_size ? table->arena_size : 1024;
+        while (size < table->arena_used + length) {
+            size *= 2;
+        }
+        uint32_t *arena = PyMem_Realloc(table->arena, size * sizeof(uint32_t));
+        if (arena == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        table->arena = arena;
+        table->arena_size = size;
+    }
+    memcpy(table->arena + table->arena_used, key, length * sizeof(uint32_t));
+    size_t at = home_of(table, hash);
+    while (table->slots[at].tag != EMPTY) {
+        at = (at + 1) & table->mask;
+    }
+    Slot *slot = &table->slots[at];
+    slot->hash = hash;
+    slot->value = value;
+    slot->offset = (uint32_t)table->arena_used;
+    slot->length = (uint16_t)length;
+    slot->tag = (uint8_t)tag;
+    table->arena_used += length;
+    table->used++;
+    return 0;
+}
+
+/* Code points of a str, into `buffer` (of `size`) or a new allocation (*owned). */
+static uint32_t *
+code_points(PyObject *text, uint32_t *buffer, Py_ssize_t size, uint32_t **owned)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    uint32_t *out = buffer;
+    *owned = NULL;
+    if (n > size) {
+        out = *owned = PyMem_Malloc((n > 0 ? n : 1) * sizeof(uint32_t));
+        if (out == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        out[i] = PyUnicode_READ(kind, data, i);
+    }
+    return out;
+}
+
+static PyTypeObject StrTableType;
+
+static PyObject *
+strtable_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"absent_limit", NULL};
+    Py_ssize_t absent_limit = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|n:StrTable", keywords, &absent_limit)) {
+        return NULL;
+    }
+    StrTable *table = (StrTable *)type->tp_alloc(type, 0);
+    if (table == NULL) {
+        return NULL;
+    }
+    table->absent_limit = absent_limit;
+    if (table_resize(table, 64) < 0) {
+        Py_DECREF(table);
+        return NULL;
+    }
+    return (PyObject *)table;
+}
+
+static void
+strtable_dealloc(StrTable *table)
+{
+    PyMem_Free(table->slots);
+    PyMem_Free(table->arena);
+    Py_TYPE(table)->tp_free((PyObject *)table);
+}
+
+static Py_ssize_t
+strtable_length(StrTable *table)
+{
+    return (Py_ssize_t)table->used;
+}
+
+/* set(key, value): a number, or None for "a prefix of some key, not a key itself". */
+static PyObject *
+strtable_set(StrTable *table, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "StrTable.set(key: str, value: float | None)");
+        return NULL;
+    }
+    int tag = PREFIX;
+    double value = 0.0;
+    if (args[1] != Py_None) {
+        value = PyFloat_AsDouble(args[1]);
+        if (value == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+        tag = VALUE;
+    }
+    uint32_t buffer[64], *owned;
+    uint32_t *key = code_points(args[0], buffer, 64, &owned);
+    if (key == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(args[0]);
+    int failed = table_put(table, key, n, hash_of(key, n), tag, value);
+    PyMem_Free(owned);
+    if (failed) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* get(key, default=None): the number, None for a prefix, `default` when unknown. */
+static PyObject *
+strtable_get(StrTable *table, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "StrTable.get(key: str, default=None)");
+        return NULL;
+    }
+    uint32_t buffer[64], *owned;
+    uint32_t *key = code_points(args[0], buffer, 64, &owned);
+    if (key == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(args[0]);
+    const Slot *slot = table_find(table, key, n, hash_of(key, n));
+    PyMem_Free(owned);
+    if (slot == NULL || slot->tag == ABSENT) {
+        return Py_NewRef(nargs == 2 ? args[1] : Py_None);
+    }
+    if (slot->tag == PREFIX) {
+        Py_RETURN_NONE;
+    }
+    return PyFloat_FromDouble(slot->value);
+}
+
+static PyObject *
+strtable_absent(StrTable *table, void *closure)
+{
+    return PyLong_FromSsize_t(table->absent);
+}
+
+static PyMethodDef strtable_methods[] = {
+    {"set", (PyCFunction)(void (*)(void))strtable_set, METH_FASTCALL,
+     "set(key, value): value a number, or None for a prefix of longer keys"},
+    {"get", (PyCFunction)(void (*)(void))strtable_get, METH_FASTCALL,
+     "get(key, default=None): the number, None for a prefix, default if unknown"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef strtable_getset[] = {
+    {"absent", (getter)strtable_absent, NULL, "keys remembered as not in the dictionary",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PySequenceMethods strtable_sequence = {
+    .sq_length = (lenfunc)strtable_length,
+};
+
+static PyTypeObject StrTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nlu._speedups.StrTable",
+    .tp_basicsize = sizeof(StrTable),
+    .tp_dealloc = (destructor)strtable_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "StrTable(absent_limit=0): compact str -> float table for the compiled loops",
+    .tp_methods = strtable_methods,
+    .tp_getset = strtable_getset,
+    .tp_as_sequence = &strtable_sequence,
+    .tp_new = strtable_new,
+};
 
 /* ---- jieba DAG + best route (nlu.tokenizer._cut_block) ------------------------- */
 
@@ -17,22 +330,6 @@ static int
 is_ascii_alnum(Py_UCS4 ch)
 {
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-/* Look a fragment up in the word table's cache, filling it through `fill` on a miss.
- * Returns a new reference, or NULL with an exception set. */
-static PyObject *
-lookup_fragment(PyObject *cache, PyObject *fill, PyObject *fragment)
-{
-    PyObject *value = PyDict_GetItemWithError(cache, fragment);
-    if (value != NULL) {
-        Py_INCREF(value);
-        return value;
-    }
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    return PyObject_CallOneArg(fill, fragment);
 }
 
 static int
@@ -49,19 +346,17 @@ append_slice(PyObject *words, PyObject *text, Py_ssize_t start, Py_ssize_t end)
 
 /* Follow the route; runs of single ASCII letters/digits are glued (nlu.tokenizer._glue). */
 static PyObject *
-glue(PyObject *text, const Py_ssize_t *route, Py_ssize_t n)
+glue(PyObject *text, const uint32_t *chars, const Py_ssize_t *route, Py_ssize_t n)
 {
     PyObject *words = PyList_New(0);
     if (words == NULL) {
         return NULL;
     }
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
     Py_ssize_t buffer_start = -1;  /* start of the pending run of single letters/digits */
     Py_ssize_t i = 0;
     while (i < n) {
         Py_ssize_t j = route[i] + 1;
-        if (j - i == 1 && is_ascii_alnum(PyUnicode_READ(kind, data, i))) {
+        if (j - i == 1 && is_ascii_alnum(chars[i])) {
             if (buffer_start < 0) {
                 buffer_start = i;
             }
@@ -88,28 +383,64 @@ error:
     return NULL;
 }
 
+/* The tag and value of a fragment, asking `lookup` (and remembering) on a miss. The
+ * callback may let other threads run; nothing here keeps a slot pointer across it. */
+static int
+fragment_value(StrTable *table, PyObject *text, const uint32_t *chars, Py_ssize_t start,
+               Py_ssize_t end, uint64_t hash, PyObject *lookup, PyObject *absent,
+               double *value)
+{
+    const Slot *slot = table_find(table, chars + start, end - start, hash);
+    if (slot != NULL) {
+        *value = slot->value;
+        return slot->tag;
+    }
+    PyObject *fragment = PyUnicode_Substring(text, start, end);
+    if (fragment == NULL) {
+        return -1;
+    }
+    PyObject *found = PyObject_CallOneArg(lookup, fragment);
+    Py_DECREF(fragment);
+    if (found == NULL) {
+        return -1;
+    }
+    int tag = found == absent ? ABSENT : found == Py_None ? PREFIX : VALUE;
+    *value = tag == VALUE ? PyFloat_AsDouble(found) : 0.0;
+    Py_DECREF(found);
+    if ((tag == VALUE && *value == -1.0 && PyErr_Occurred())
+        || table_put(table, chars + start, end - start, hash, tag, *value) < 0) {
+        return -1;
+    }
+    return tag;
+}
+
 static PyObject *
 cut_block(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "cut_block(text, cache, fill, absent, unknown)");
+        PyErr_SetString(PyExc_TypeError, "cut_block(text, table, lookup, absent, unknown)");
         return NULL;
     }
-    PyObject *text = args[0], *cache = args[1], *fill = args[2], *absent = args[3];
-    if (!PyUnicode_Check(text) || !PyDict_Check(cache)) {
-        PyErr_SetString(PyExc_TypeError, "cut_block: text must be str, cache a dict");
+    PyObject *text = args[0], *lookup = args[2], *absent = args[3];
+    if (!PyUnicode_Check(text) || !PyObject_TypeCheck(args[1], &StrTableType)) {
+        PyErr_SetString(PyExc_TypeError, "cut_block: text must be str, table a StrTable");
         return NULL;
     }
+    StrTable *table = (StrTable *)args[1];
     double unknown = PyFloat_AsDouble(args[4]);
     if (unknown == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    uint32_t buffer[256], *owned = NULL;
+    uint32_t *chars = code_points(text, buffer, 256, &owned);
     double *best = PyMem_Malloc((n + 1) * sizeof(double));
     Py_ssize_t *route = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
     PyObject *result = NULL;
-    if (best == NULL || route == NULL) {
-        PyErr_NoMemory();
+    if (chars == NULL || best == NULL || route == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_NoMemory();
+        }
         goto done;
     }
     best[n] = 0.0;
@@ -118,26 +449,20 @@ cut_block(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         int found = 0;
         double top_value = 0.0;
         Py_ssize_t top_end = start;
+        uint64_t hash = FNV_OFFSET;
         for (Py_ssize_t end = start; end < n; end++) {
-            PyObject *fragment = PyUnicode_Substring(text, start, end + 1);
-            if (fragment == NULL) {
+            double logp;
+            hash = hash_step(hash, chars[end]);
+            int tag = fragment_value(table, text, chars, start, end + 1, hash, lookup, absent,
+                                     &logp);
+            if (tag < 0) {
                 goto done;
             }
-            PyObject *logp = lookup_fragment(cache, fill, fragment);
-            Py_DECREF(fragment);
-            if (logp == NULL) {
-                goto done;
-            }
-            if (logp == absent) {
-                Py_DECREF(logp);
+            if (tag == ABSENT) {
                 break;
             }
-            if (logp != Py_None) {
-                double value = PyFloat_AsDouble(logp) + best[end + 1];
-                if (value == -1.0 && PyErr_Occurred()) {
-                    Py_DECREF(logp);
-                    goto done;
-                }
+            if (tag == VALUE) {
+                double value = logp + best[end + 1];
                 /* Ends rise, so >= keeps the longest of equal routes, as jieba's max does. */
                 if (!found || value >= top_value) {
                     found = 1;
@@ -145,7 +470,6 @@ cut_block(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                     top_end = end;
                 }
             }
-            Py_DECREF(logp);
         }
         if (!found) {
             top_value = unknown + best[start + 1];
@@ -153,8 +477,9 @@ cut_block(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         best[start] = top_value;
         route[start] = top_end;
     }
-    result = glue(text, route, n);
+    result = glue(text, chars, route, n);
 done:
+    PyMem_Free(owned);
     PyMem_Free(best);
     PyMem_Free(route);
     return result;
@@ -163,7 +488,7 @@ done:
 /* ---- features (nlu.features.Vectorizer.transform_text) -------------------------- */
 
 /* Columns in first-seen order with their counts; an open-addressing index finds a
- * column's slot. Sized for the most keys a message can have, so it never fills. */
+ * column's position. Sized for the most keys a message can have, so it never fills. */
 typedef struct {
     Py_ssize_t *columns;
     long *counts;
@@ -216,93 +541,95 @@ counter_add(Counter *c, Py_ssize_t column)
     c->slots[at] = ++c->used;
 }
 
-/* Count a key's column if the table knows it (values are column + 1). */
+/* Count a key's column if the table knows it. */
 static int
-count_key(PyObject *table, PyObject *key, Counter *counter, Py_ssize_t n_columns)
+count_key(const StrTable *table, const uint32_t *key, Py_ssize_t length, Counter *counter,
+          Py_ssize_t n_columns)
 {
-    PyObject *found = PyDict_GetItemWithError(table, key);
-    if (found == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
+    const Slot *slot = table_find(table, key, length, hash_of(key, length));
+    if (slot == NULL || slot->tag != VALUE) {
+        return 0;
     }
-    Py_ssize_t column = PyLong_AsSsize_t(found) - 1;
+    Py_ssize_t column = (Py_ssize_t)slot->value;
     if (column < 0 || column >= n_columns) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_IndexError, "transform: column out of range");
-        }
+        PyErr_SetString(PyExc_IndexError, "transform: column out of range");
         return -1;
     }
     counter_add(counter, column);
     return 0;
 }
 
+/* Words, "a|b" word pairs, then the padded text's character 1- and 2-grams. */
 static int
-count_slices(PyObject *table, PyObject *text, Py_ssize_t width, Counter *counter,
-             Py_ssize_t n_columns)
-{
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    for (Py_ssize_t i = 0; i + width <= n; i++) {
-        PyObject *gram = PyUnicode_Substring(text, i, i + width);
-        if (gram == NULL) {
-            return -1;
-        }
-        int failed = count_key(table, gram, counter, n_columns);
-        Py_DECREF(gram);
-        if (failed) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* "a|b", the name of a word pair, built without format parsing. */
-static PyObject *
-join_pair(PyObject *a, PyObject *b)
-{
-    if (!PyUnicode_Check(a) || !PyUnicode_Check(b)) {
-        PyErr_SetString(PyExc_TypeError, "transform: words must be str");
-        return NULL;
-    }
-    Py_ssize_t la = PyUnicode_GET_LENGTH(a), lb = PyUnicode_GET_LENGTH(b);
-    Py_UCS4 max_a = PyUnicode_MAX_CHAR_VALUE(a), max_b = PyUnicode_MAX_CHAR_VALUE(b);
-    PyObject *pair = PyUnicode_New(la + 1 + lb, max_a > max_b ? max_a : max_b);
-    if (pair == NULL) {
-        return NULL;
-    }
-    if (PyUnicode_CopyCharacters(pair, 0, a, 0, la) < 0
-        || PyUnicode_WriteChar(pair, la, '|') < 0
-        || PyUnicode_CopyCharacters(pair, la + 1, b, 0, lb) < 0) {
-        Py_DECREF(pair);
-        return NULL;
-    }
-    return pair;
-}
-
-static int
-count_all(PyObject *words, PyObject *padded, PyObject *const *tables, Counter *counter,
+count_all(PyObject *words, PyObject *padded, StrTable *const *tables, Counter *counter,
           Py_ssize_t n_columns)
 {
     Py_ssize_t n = PyList_GET_SIZE(words);
+    uint32_t buffer[512], *owned = NULL;
+    Py_ssize_t total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (count_key(tables[0], PyList_GET_ITEM(words, i), counter, n_columns) < 0) {
+        PyObject *word = PyList_GET_ITEM(words, i);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "transform: words must be str");
             return -1;
         }
+        total += PyUnicode_GET_LENGTH(word);
     }
+    /* All words' code points one after another, then a '|' scratch area for pairs. */
+    uint32_t *chars = total * 2 + 1 <= 512 ? buffer
+                      : (owned = PyMem_Malloc((total * 2 + 1) * sizeof(uint32_t)));
+    Py_ssize_t *starts = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    int failed = -1;
+    if (chars == NULL || starts == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t at = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *word = PyList_GET_ITEM(words, i);
+        int kind = PyUnicode_KIND(word);
+        const void *data = PyUnicode_DATA(word);
+        starts[i] = at;
+        for (Py_ssize_t k = 0; k < PyUnicode_GET_LENGTH(word); k++) {
+            chars[at++] = PyUnicode_READ(kind, data, k);
+        }
+    }
+    starts[n] = at;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (count_key(tables[0], chars + starts[i], starts[i + 1] - starts[i], counter,
+                      n_columns) < 0) {
+            goto done;
+        }
+    }
+    uint32_t *pair = chars + total;
     for (Py_ssize_t i = 0; i + 1 < n; i++) {
-        PyObject *pair = join_pair(PyList_GET_ITEM(words, i), PyList_GET_ITEM(words, i + 1));
-        if (pair == NULL) {
-            return -1;
-        }
-        int failed = count_key(tables[1], pair, counter, n_columns);
-        Py_DECREF(pair);
-        if (failed) {
-            return -1;
+        Py_ssize_t first = starts[i + 1] - starts[i], second = starts[i + 2] - starts[i + 1];
+        memcpy(pair, chars + starts[i], first * sizeof(uint32_t));
+        pair[first] = '|';
+        memcpy(pair + first + 1, chars + starts[i + 1], second * sizeof(uint32_t));
+        if (count_key(tables[1], pair, first + 1 + second, counter, n_columns) < 0) {
+            goto done;
         }
     }
-    if (count_slices(tables[2], padded, 1, counter, n_columns) < 0
-        || count_slices(tables[2], padded, 2, counter, n_columns) < 0) {
-        return -1;
+    PyMem_Free(owned);
+    owned = NULL;
+    Py_ssize_t m = PyUnicode_GET_LENGTH(padded);
+    uint32_t *grams = code_points(padded, buffer, 512, &owned);
+    if (grams == NULL) {
+        goto done;
     }
-    return 0;
+    for (Py_ssize_t width = 1; width <= 2; width++) {
+        for (Py_ssize_t i = 0; i + width <= m; i++) {
+            if (count_key(tables[2], grams + i, width, counter, n_columns) < 0) {
+                goto done;
+            }
+        }
+    }
+    failed = 0;
+done:
+    PyMem_Free(owned);
+    PyMem_Free(starts);
+    return failed;
 }
 
 /* transform(words, padded, words_table, pairs_table, grams_table, idf) ->
@@ -318,17 +645,21 @@ transform(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *words = args[0], *padded = args[1], *idf = args[5];
-    if (!PyList_Check(words) || !PyUnicode_Check(padded) || !PyDict_Check(args[2])
-        || !PyDict_Check(args[3]) || !PyDict_Check(args[4]) || !PyList_Check(idf)) {
-        PyErr_SetString(PyExc_TypeError, "transform: a list, a str, three dicts and a list");
+    if (!PyList_Check(words) || !PyUnicode_Check(padded) || !PyList_Check(idf)
+        || !PyObject_TypeCheck(args[2], &StrTableType)
+        || !PyObject_TypeCheck(args[3], &StrTableType)
+        || !PyObject_TypeCheck(args[4], &StrTableType)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "transform: a list, a str, three StrTables and a list");
         return NULL;
     }
+    StrTable *tables[3] = {(StrTable *)args[2], (StrTable *)args[3], (StrTable *)args[4]};
     Py_ssize_t n_columns = PyList_GET_SIZE(idf);
     Py_ssize_t most = 2 * PyList_GET_SIZE(words) + 2 * PyUnicode_GET_LENGTH(padded);
     Counter counter;
     PyObject *result = NULL, *columns = NULL, *values = NULL;
-    if (counter_init(&counter, most) < 0 || count_all(words, padded, args + 2, &counter,
-                                                      n_columns) < 0) {
+    if (counter_init(&counter, most) < 0
+        || count_all(words, padded, tables, &counter, n_columns) < 0) {
         goto done;
     }
     columns = PyBytes_FromStringAndSize(NULL, counter.used * sizeof(int64_t));
@@ -709,7 +1040,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"cut_block", (PyCFunction)(void (*)(void))cut_block, METH_FASTCALL,
-     "jieba's DAG + best route for one block: (text, cache, fill, absent, unknown) -> words"},
+     "jieba's DAG + best route for one block: (text, table, lookup, absent, unknown) -> words"},
     {"transform", (PyCFunction)(void (*)(void))transform, METH_FASTCALL,
      "A message's TF-IDF row: (int64 columns, float64 values) as bytes"},
     {"linear_softmax", (PyCFunction)(void (*)(void))linear_softmax, METH_FASTCALL,
@@ -727,5 +1058,16 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&StrTableType) < 0) {
+        return NULL;
+    }
+    PyObject *created = PyModule_Create(&module);
+    if (created == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(created, "StrTable", (PyObject *)&StrTableType) < 0) {
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
 }

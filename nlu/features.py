@@ -62,11 +62,18 @@ class Vectorizer:
         self.idf = idf
         self._idf_list = idf.tolist()
         self._shifted_idf = [0.0, *self._idf_list]  # indexed by column + 1
-        # One table per kind (words, bigrams, char n-grams) keyed without the prefix,
-        # holding column + 1 so that a C-level filter(None, ...) drops unknown keys.
+        # One table per kind (words, bigrams, char n-grams) keyed without the prefix:
+        # compact tables for the compiled transform, else dicts holding column + 1 so
+        # that a C-level filter(None, ...) drops unknown keys.
+        self._compiled_tables = None
         self._tables: tuple[dict[str, int], ...] = tuple({} for _ in _PREFIXES)
-        for name, column in vocabulary.items():
-            self._tables[_PREFIXES.index(name[:2])][name[2:]] = column + 1
+        if compiled is not None:
+            self._compiled_tables = tuple(compiled.StrTable() for _ in _PREFIXES)
+            for name, column in vocabulary.items():
+                self._compiled_tables[_PREFIXES.index(name[:2])].set(name[2:], column)
+        else:
+            for name, column in vocabulary.items():
+                self._tables[_PREFIXES.index(name[:2])][name[2:]] = column + 1
 
     def __getstate__(self) -> dict[str, object]:
         return {"vocabulary": self.vocabulary, "idf": self.idf}
@@ -100,14 +107,14 @@ class Vectorizer:
         Columns are counted in the same order as the names, so the values (and the
         float sums over them) are exactly those of `transform_one`.
         """
-        words_table, pairs_table, grams_table = self._tables
         words, padded = _prepared(normalized, words)
-        if compiled is not None:
-            columns, values = compiled.transform(words, padded, words_table, pairs_table,
-                                                 grams_table, self._idf_list)
+        if self._compiled_tables is not None:
+            columns, values = compiled.transform(words, padded, *self._compiled_tables,
+                                                 self._idf_list)
             if not columns:
                 return _EMPTY_IDX, _EMPTY_VALUES
             return np.frombuffer(columns, dtype=np.int64), np.frombuffer(values)
+        words_table, pairs_table, grams_table = self._tables
         # Every lookup and the counting run in C (map, filter, Counter); the order of
         # first sight is that of the names, so the float sums match `transform_one`.
         counts: Counter[int] = Counter(filter(None, map(words_table.get, words)))

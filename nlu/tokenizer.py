@@ -74,17 +74,26 @@ class WordTable:
         # word → log-probability; prefix of a word → None; not in FREQ → ABSENT
         self.cache: dict[str, float | None | object] = {}
         self._absent = 0
+        # The compiled walk keeps the same entries in its own compact table (same bound).
+        self.compiled_cache = (
+            compiled.StrTable(absent_limit=ABSENT_LIMIT) if compiled is not None else None
+        )
 
-    def fill(self, fragment: str) -> float | None | object:
-        """Look a fragment up in FREQ: log-probability, None for a prefix, or ABSENT."""
+    def lookup(self, fragment: str) -> float | None | object:
+        """FREQ's answer for a fragment: log-probability, None for a prefix, or ABSENT."""
         count = self._freq.get(fragment)
         if count is None:
-            if self._absent < ABSENT_LIMIT:
-                self._absent += 1  # a race may overcount by a few: harmless
-                self.cache[fragment] = ABSENT
             return ABSENT
-        logp = log(count) - self.log_total if count else None
-        self.cache[fragment] = logp
+        return log(count) - self.log_total if count else None
+
+    def fill(self, fragment: str) -> float | None | object:
+        """`lookup`, remembered in `cache`."""
+        logp = self.lookup(fragment)
+        if logp is not ABSENT:
+            self.cache[fragment] = logp
+        elif self._absent < ABSENT_LIMIT:
+            self._absent += 1  # a race may overcount by a few: harmless
+            self.cache[fragment] = ABSENT
         return logp
 
 
@@ -107,8 +116,9 @@ def word_table() -> WordTable:
 
 def cut(block: str, table: WordTable) -> list[str]:
     """Words of one block: the compiled `cut_block` where built, else `_cut_block`."""
-    if compiled is not None:
-        return compiled.cut_block(block, table.cache, table.fill, ABSENT, table.unknown)
+    if table.compiled_cache is not None:
+        return compiled.cut_block(block, table.compiled_cache, table.lookup, ABSENT,
+                                  table.unknown)
     return _cut_block(block, table)
 
 
