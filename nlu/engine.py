@@ -85,6 +85,7 @@ class NluEngine:
         self._faq_columns = [positions.get(i, -1) for i in retriever.ids]
         self._unknown_entries = -1 in self._faq_columns
         self._answerability = Answerability(retriever.entries, model)
+        self._linear_softmax = compiled.linear_softmax if compiled is not None else None
 
     def understand(self, text: str) -> Decision:
         features = self.model.featurize(text)
@@ -121,10 +122,10 @@ class NluEngine:
         Past the softmax, a few dozen plain floats.
         """
         intent, faq = self.model.intent, self.model.faq
-        if compiled is not None:
-            return compiled.linear_softmax(features.idx, features.values, self._weights,
-                                           self._bias, self._split, intent.temperature,
-                                           faq.temperature)
+        if self._linear_softmax is not None:
+            return self._linear_softmax(features.idx, features.values, self._weights,
+                                        self._bias, self._split, intent.temperature,
+                                        faq.temperature)
         raw = features.values @ self._weights.take(features.idx, axis=0) + self._bias
         return (intent.calibrated(raw[: self._split]).tolist(),
                 faq.calibrated(raw[self._split:]).tolist())

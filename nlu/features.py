@@ -66,6 +66,7 @@ class Vectorizer:
         # compact tables for the compiled transform, else dicts holding column + 1 so
         # that a C-level filter(None, ...) drops unknown keys.
         self._compiled_tables = None
+        self._transform = compiled.transform if compiled is not None else None
         self._tables: tuple[dict[str, int], ...] = tuple({} for _ in _PREFIXES)
         if compiled is not None:
             self._compiled_tables = tuple(compiled.StrTable() for _ in _PREFIXES)
@@ -109,8 +110,8 @@ class Vectorizer:
         """
         words, padded = _prepared(normalized, words)
         if self._compiled_tables is not None:
-            columns, values = compiled.transform(words, padded, *self._compiled_tables,
-                                                 self._idf_list)
+            columns, values = self._transform(words, padded, *self._compiled_tables,
+                                              self._idf_list)
             if not columns:
                 return _EMPTY_IDX, _EMPTY_VALUES
             return np.frombuffer(columns, dtype=np.int64), np.frombuffer(values)

@@ -86,9 +86,10 @@ class FaqRetriever:
         # Term → row of the stacked matrix, and every row's idf as a Python float.
         self._gram_rows = {g: r + self._grams.offset for g, r in self._grams.vocabulary.items()}
         self._row_idf: list[float] = np.concatenate([self._words.idf, self._grams.idf]).tolist()
+        # Fixed per index, so an index keeps the scorer it was built for.
+        self._faq_best = compiled.faq_best if compiled is not None else None
         self._compiled_index = (
-            self._index_for_compiled() if compiled is not None and self._starts is not None
-            else None
+            self._index_for_compiled() if self._faq_best and self._starts is not None else None
         )
 
     def _index_for_compiled(self) -> tuple[object, ...]:
@@ -108,7 +109,7 @@ class FaqRetriever:
         compact = normalized.replace(" ", "")
         terms, grams = set(words), set(_compact_bigrams(compact))
         if self._compiled_index is not None:
-            best = compiled.faq_best(terms, grams, self._compiled_index)
+            best = self._faq_best(terms, grams, self._compiled_index)
         else:
             best = self._coverage(terms, grams)
         if best is None:
