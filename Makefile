@@ -19,7 +19,7 @@ run: $(STAMP)
 system-deps:
 	bash scripts/ensure-system-deps.sh
 
-test: $(STAMP) system-deps
+test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Make sure the real servers the tests use are installed: redis-server,
-# PostgreSQL and Debian's Chromium. The test fixtures start and stop them.
+# PostgreSQL and Debian's Chromium (the test fixtures start and stop them), and a C
+# compiler for the NLU's compiled loops (nlu/_speedups.c, built by pip install).
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
