@@ -92,6 +92,10 @@ def main() -> int:
     print(f"latency p99         {np.percentile(latencies, 99) * 1000:.3f} ms")
     print(f"model load          {load_seconds:.2f} s   (goal <= 2 s; jieba, artifact, FAQ index)")
     print(f"peak memory         {peak_mb:.0f} MB   (goal <= 300 MB)")
+    from nlu.speedups import compiled
+
+    loops = "compiled (nlu/_speedups.c)" if compiled is not None else "pure Python"
+    print(f"inner loops         {loops}")
     print(f"machine speed       {reference_before:.0f} / {reference_after:.0f} ns per reference "
           "loop step, before / after (lower is faster)")
     return 0
