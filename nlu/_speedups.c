@@ -697,27 +697,41 @@ done:
 
 /* ---- FAQ retrieval (nlu.retrieval.FaqRetriever.scores) -------------------------- */
 
+/* Borrow a C-contiguous buffer of the given item size; -1 with TypeError otherwise. */
+static int
+get_buffer(PyObject *object, Py_buffer *view, Py_ssize_t itemsize, const char *what)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS) < 0) {
+        return -1;
+    }
+    if (view->len % itemsize || (view->itemsize != itemsize && view->itemsize != 1)) {
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        PyErr_Format(PyExc_TypeError, "%s: items of %zd bytes expected", what, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+release(Py_buffer *view)
+{
+    if (view->obj) {
+        PyBuffer_Release(view);
+    }
+}
+
 /* Weighted sum of sparse term rows per document, then the best document per entry.
  *
- * rows/weights: the query's terms (rows of the term x document matrix) and weights;
- * indptr/indices/data: that matrix as CSR (int64, int32, float64);
- * starts: the first document of every entry (int64), documents grouped by entry.
+ * rows/weights: the query's terms (rows of the term x document matrix) and weights,
+ * lists of one length; csr: the index's indptr, indices, data (that matrix as CSR:
+ * int64, int32, float64), starts (the first document of every entry, int64;
+ * documents are grouped by entry) and n_docs.
  */
 static PyObject *
-sparse_best(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+sparse_best(PyObject *rows, PyObject *weights, PyObject *const *csr)
 {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError,
-                        "sparse_best(rows, weights, indptr, indices, data, starts, n_docs)");
-        return NULL;
-    }
-    PyObject *rows = args[0], *weights = args[1];
-    if (!PyList_Check(rows) || !PyList_Check(weights)
-        || PyList_GET_SIZE(rows) != PyList_GET_SIZE(weights)) {
-        PyErr_SetString(PyExc_TypeError, "sparse_best: rows and weights, lists of one length");
-        return NULL;
-    }
-    Py_ssize_t n_docs = PyLong_AsSsize_t(args[6]);
+    Py_ssize_t n_docs = PyLong_AsSsize_t(csr[4]);
     if (n_docs < 0) {
         if (!PyErr_Occurred()) {
             PyErr_SetString(PyExc_ValueError, "sparse_best: n_docs < 0");
@@ -727,16 +741,14 @@ sparse_best(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer indptr = {0}, indices = {0}, data = {0}, starts = {0};
     PyObject *result = NULL;
     double *docs = NULL;
-    if (PyObject_GetBuffer(args[2], &indptr, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0
-        || PyObject_GetBuffer(args[3], &indices, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0
-        || PyObject_GetBuffer(args[4], &data, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0
-        || PyObject_GetBuffer(args[5], &starts, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+    if (get_buffer(csr[0], &indptr, 8, "indptr") < 0
+        || get_buffer(csr[1], &indices, 4, "indices") < 0
+        || get_buffer(csr[2], &data, 8, "data") < 0
+        || get_buffer(csr[3], &starts, 8, "starts") < 0) {
         goto done;
     }
-    if (indptr.itemsize != 8 || indices.itemsize != 4 || data.itemsize != 8
-        || starts.itemsize != 8 || indices.len / 4 != data.len / 8) {
-        PyErr_SetString(PyExc_TypeError, "sparse_best: int64 indptr/starts, int32 indices, "
-                                         "float64 data");
+    if (indices.len / 4 != data.len / 8 || indptr.len < 8) {
+        PyErr_SetString(PyExc_ValueError, "sparse_best: indices and data differ in length");
         goto done;
     }
     const int64_t *ptr = indptr.buf;
@@ -795,35 +807,11 @@ sparse_best(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
 done:
     PyMem_Free(docs);
-    if (indptr.obj) PyBuffer_Release(&indptr);
-    if (indices.obj) PyBuffer_Release(&indices);
-    if (data.obj) PyBuffer_Release(&data);
-    if (starts.obj) PyBuffer_Release(&starts);
+    release(&indptr);
+    release(&indices);
+    release(&data);
+    release(&starts);
     return result;
-}
-
-/* Borrow a C-contiguous buffer of the given item size; -1 with TypeError otherwise. */
-static int
-get_buffer(PyObject *object, Py_buffer *view, Py_ssize_t itemsize, const char *what)
-{
-    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS) < 0) {
-        return -1;
-    }
-    if (view->len % itemsize || (view->itemsize != itemsize && view->itemsize != 1)) {
-        PyBuffer_Release(view);
-        view->obj = NULL;
-        PyErr_Format(PyExc_TypeError, "%s: items of %zd bytes expected", what, itemsize);
-        return -1;
-    }
-    return 0;
-}
-
-static void
-release(Py_buffer *view)
-{
-    if (view->obj) {
-        PyBuffer_Release(view);
-    }
 }
 
 /* Softmax of raw[lo:hi] / temperature, as a new list. */
@@ -1026,11 +1014,7 @@ faq_best(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_DECREF(number);
     }
-    PyObject *call[7] = {rows, weights};
-    for (int i = 0; i < 5; i++) {
-        call[2 + i] = PyTuple_GET_ITEM(index, 6 + i);
-    }
-    result = sparse_best(module, call, 7);
+    result = sparse_best(rows, weights, &((PyTupleObject *)index)->ob_item[6]);
 done:
     PyMem_Free(idf);
     Py_XDECREF(rows);

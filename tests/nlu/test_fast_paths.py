@@ -90,6 +90,24 @@ def test_str_table_keeps_numbers_prefixes_and_unknowns_apart(built: ModuleType) 
     assert table.get("物业费") == -1.0 and len(table) == 4
 
 
+def test_compiled_loops_refuse_wrong_arguments_instead_of_crashing(built: ModuleType) -> None:
+    table, weights = built.StrTable(), np.zeros((3, 2))
+    with pytest.raises(TypeError):
+        built.cut_block("物业", {}, lambda f: None, object(), -1.0)
+    with pytest.raises(TypeError):
+        built.transform(["物业"], "^物业$", {}, table, table, [1.0])
+    with pytest.raises(TypeError):
+        built.faq_best({"物业"}, set(), ())
+    columns, values = np.array([5], dtype=np.int64), np.array([1.0])
+    with pytest.raises(IndexError):  # a column past the weights
+        built.linear_softmax(columns, values, weights, np.zeros(2), 1, 1.0, 1.0)
+    with pytest.raises(ValueError):  # columns and values of different lengths
+        built.linear_softmax(columns, np.zeros(2), weights, np.zeros(2), 1, 1.0, 1.0)
+    with pytest.raises(TypeError):  # float32 weights
+        built.linear_softmax(columns, values, weights.astype(np.float32), np.zeros(2), 1, 1.0,
+                             1.0)
+
+
 def test_str_table_grows_without_losing_keys(built: ModuleType) -> None:
     table = built.StrTable()
     keys = [f"词{i}" for i in range(50_000)]
