@@ -84,7 +84,7 @@ FACET_WORDS = frozenset("""
 补偿 赔偿 赔 赔钱 退款 退钱 退费 优惠 打折 折扣 减免 免单 分期 信用卡 公积金 积分 奖励 返现
 押金 发票 专票 抬头 收据 转让 转租 转卖 出售 卖 借 借给 借用 捐 捐给 寄 寄快递 延长 延期 复制
 复印 保险 教练 私教 救生员 经理 领导 老板 录像 调监控 消毒 检测 甲醛 年检 保养 演练 业委会
-业主大会 选举 落户 学区 上户口
+业主大会 选举 落户 学区 上户口 产权
 """.split())
 # Final particles that close a clause when more follows (交吗我不想跑一趟).
 _CLAUSE_ENDS = frozenset("吗 呢 吧 啊 呀 啦 嘛".split())
@@ -95,6 +95,7 @@ _SPEAKER = frozenset("我 我们 我家 俺 家里 我们家".split())
 _ELSEWHERE = re.compile(
     r"外部公司[\u4e00-\u9fff]{0,4}?(?:小区|物业|电话|客服|热线|号码|营业厅)|(?:隔壁|对面|旁边|附近|别的|其他|其它|人家)的?[\u4e00-\u9fff]{0,3}?(?:小区|楼盘)"
     r"|(?:隔壁|对面|别的|其他|其它|人家)的?物业(?!费)"
+    r"|管(?:着|了)?(?:哪些|几个|多少个?|别的|其他|其它)(?:小区|楼盘|项目)"
 )
 # Single characters that leave a word's meaning to its other characters (去取 = 取).
 _LIGHT_CHARS = frozenset(w for w in GENERIC_WORDS if len(w) == 1)

@@ -86,6 +86,7 @@ def test_a_facet_the_entry_never_mentions_refuses(model: NluModel, demo_faqs: li
     confident = [1 / len(model.faq.labels)] * len(model.faq.labels)
     assert not check.answers("fee_payment", _words("物业费可以分期交吗"), confident)
     assert not check.answers("parking_monthly", _words("月租的车位能转租吗"), confident)
+    assert not check.answers("parking_monthly", _words("产权车位多少钱"), confident)
     # The entry that mentions the facet answers it.
     assert check.answers("decoration_apply", _words("装修押金交多少"), confident)
 

@@ -93,7 +93,8 @@ def test_an_uncovered_ask_with_a_trailing_remark_is_still_refused(
 
 @pytest.mark.parametrize(
     "text",
-    ["隔壁小区的物业电话多少", "对面那个楼盘物业费多少钱一平", "万科物业的客服热线是几号"],
+    ["隔壁小区的物业电话多少", "对面那个楼盘物业费多少钱一平", "万科物业的客服热线是几号",
+     "你们物业还管着哪些小区啊"],
 )
 def test_another_communitys_business_gets_no_answer(engine: NluEngine, text: str) -> None:
     assert engine.understand(text).faq_id is None
