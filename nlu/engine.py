@@ -27,10 +27,17 @@ FAQ = "faq"
 OUT_OF_SCOPE = "out_of_scope"
 BILL_QUERY = "bill_query"
 _FAULTS = ("repair", "complaint", "service_request")
-_SOCIAL = ("greet", "goodbye")
+GREET = "greet"
+_SOCIAL = (GREET, "goodbye")
 # A payment already made or owed: the question is about the sender's record.
 _OWN_BILL = re.compile(
     r"(?:上个?月|上次|上季度|去年|今年).{0,4}[交缴扣]|交了没|交过|还欠|扣了|余额|缴费记录"
+)
+# Only greetings and "anyone there?" (早上好 有人吗): a greeting, whatever the words
+# suggest (早上 is no question about opening hours).
+_PRESENCE_ONLY = re.compile(
+    r"(?:(?:你好|您好|早上好|上午好|中午好|下午好|晚上好|早安|早|嗨|哈喽|hello|hi|喂+|在吗|在不在"
+    r"|有人吗|有人在吗|有没有人|有人没|有人不|有人在不|客服在(?:吗|不在)|人呢|请问|那个|打扰了?)[啊呀哈嘛么的]*)+"
 )
 # The resident asks the office to do something for them, not how a rule goes.
 _ASKS_TO_ACT = re.compile(r"(?:帮|替)(?:我|咱|俺)|麻烦(?:你们|物业|师傅)")
@@ -140,9 +147,12 @@ class NluEngine:
         if (intent, runner_up) == (FAQ, BILL_QUERY) and margin < self.thresholds.bill_margin:
             if _OWN_BILL.search(features.normalized):  # 上个月交的…是多少: a record, not a rule
                 intent, confidence, margin = BILL_QUERY, probs[second], 0.0
-        short = self.model.short_forms.get(features.normalized.replace(" ", ""))
+        compact = features.normalized.replace(" ", "")
+        short = self.model.short_forms.get(compact)
         if short is not None and short != intent:
             intent, confidence, margin = short, max(confidence, 0.95), 0.9
+        elif intent != GREET and _PRESENCE_ONLY.fullmatch(compact):
+            intent, confidence, margin = GREET, max(confidence, 0.9), 0.8
         emergency = probs[self._emergency]
         if is_emergency(features.normalized):
             return EMERGENCY, max(emergency, 0.95), 0.9
@@ -190,8 +200,8 @@ class NluEngine:
             return False
         if unsure or (intent == BILL_QUERY and not _OWN.search(normalized)):
             return True
-        if intent in _SOCIAL and question:
-            return True
+        if intent in _SOCIAL and question:  # …but 有人吗 only asks whether anyone is there
+            return not _PRESENCE_ONLY.fullmatch(normalized.replace(" ", ""))
         if _ASKS_TO_ACT.search(normalized):  # 装修许可帮我办一下 需要补啥材料: a request
             return False
         return intent in _FAULTS and question and score >= self.thresholds.faq_question_score

@@ -57,7 +57,9 @@ def test_a_question_wrapped_in_greetings_or_thanks_is_answered(
     assert decision.intent == "faq" and decision.faq_id is not None
 
 
-@pytest.mark.parametrize("text", ["谢谢 再见", "你好", "好的谢谢 没别的问题了"])
+@pytest.mark.parametrize(
+    "text", ["谢谢 再见", "你好", "好的谢谢 没别的问题了", "早上好 有人吗", "晚上好 客服在不在"]
+)
 def test_plain_greetings_and_thanks_stay_small_talk(engine: NluEngine, text: str) -> None:
     assert engine.understand(text).intent in {"greet", "goodbye"}
 
