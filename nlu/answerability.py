@@ -35,7 +35,7 @@ from itertools import accumulate
 
 from knowledge_base.repository import Faq
 from nlu.model import NO_FAQ, NluModel
-from nlu.normalize import normalize
+from nlu.normalize import fold, normalize
 from nlu.rules import asks, requests
 from nlu.tokenizer import tokenizer, tokens
 
@@ -97,6 +97,16 @@ _ELSEWHERE = re.compile(
     r"|(?:隔壁|对面|别的|其他|其它|人家)的?物业(?!费)"
     r"|管(?:着|了)?(?:哪些|几个|多少个?|别的|其他|其它)(?:小区|楼盘|项目)"
 )
+# Kinds of fact a clause may ask for, each with how an entry shows that it states one:
+# a price asked of an entry that names no price or charge (健身房办年卡多少钱) is not
+# answered by it, nor a time asked of one that gives no hours or durations.
+_ASPECTS = (
+    (re.compile(r"多少钱|收费|收钱|要钱|给钱|付费|花钱|贵不贵|价格|价钱|年卡|月卡|收多少|几块|涨价|降价"),
+     re.compile(r"\d元|\d块|免费|收费|不收|价格|费用|单价")),
+    (re.compile(r"几点|多久|多长时间|几个小时"),
+     re.compile(r"\d[:：]\d|\d\s*个?(?:小时|天|分钟|工作日|月|周|年)|工作日|周[一二三四五六日末]"
+                r"|上午|下午|晚上|次日|提前|当天|随时")),
+)
 # Single characters that leave a word's meaning to its other characters (去取 = 取).
 _LIGHT_CHARS = frozenset(w for w in GENERIC_WORDS if len(w) == 1)
 
@@ -118,6 +128,17 @@ class Answerability:
         self._faq = model.faq
         self._none = self._faq.labels.index(NO_FAQ) if NO_FAQ in self._faq.labels else -1
         self._seen = model.vectorizer.vocabulary  # word features are named "w:<word>"
+        # Per entry, the aspects (price, time) it answers: its answer states that kind of
+        # fact, or its editor listed a question asking it (补一张门卡要多久).
+        self._states: dict[str, tuple[bool, ...]] = {
+            entry.id: tuple(
+                bool(states.search(fold(entry.answer)))
+                or any(asked.search(normalize(q).replace(" ", ""))
+                       for q in [entry.question, *entry.similar_questions])
+                for asked, states in _ASPECTS
+            )
+            for entry in entries
+        }
 
     def answers(
         self, faq_id: str, words: list[str], faq_probs: Sequence[float], view: str | None = None
@@ -128,7 +149,10 @@ class Answerability:
         normalized text with its spaces and question marks, see
         `nlu.normalize.normalize_parts`) tells the resident's clauses apart.
         """
-        elsewhere = _ELSEWHERE.search("".join(words))
+        text = "".join(words)
+        if self._asks_what_it_lacks(faq_id, text, words, view):
+            return False
+        elsewhere = _ELSEWHERE.search(text)
         whole = self._foreign(faq_id, [words])
         if not elsewhere and whole == ([], 0):
             return True  # nothing foreign anywhere: no clause can hold a foreign ask
@@ -149,6 +173,18 @@ class Answerability:
         seen = not foreign or f"w:{foreign[0]}" in self._seen
         floor = SEEN_NONE_FLOOR if seen else UNSEEN_NONE_FLOOR
         return faq_probs[self._none] < floor
+
+    def _asks_what_it_lacks(
+        self, faq_id: str, text: str, words: list[str], view: str | None
+    ) -> bool:
+        """Every asking clause asks for a price (or a time) and the entry states none."""
+        lacking = [asked for (asked, _), stated in zip(_ASPECTS, self._states.get(faq_id, ()),
+                                                       strict=False)
+                   if not stated and asked.search(text)]
+        if not lacking:
+            return False
+        return all(any(asked.search("".join(clause)) for asked in lacking)
+                   for clause in asking_clauses(words, view))
 
     def _asks_a_facet(self, faq_id: str, clauses: list[list[str]]) -> bool:
         """A facet word (分期, 押金, 转租) the entry never mentions, in every asking clause."""

@@ -35,6 +35,9 @@ _EMERGENCY = re.compile(
             r"(?:闯|冲)进(?:来|了|我家|家里|屋)|(?:陌生人|有人).{0,6}(?:砸|闯|踹门|踢门|拿着棍)",
             r"陌生(?:人|男的?|女的?|人员).{0,12}(?:转悠|徘徊|拧|撬|蹲守)|(?:拧|扭|撬)(?:我家)?的?门(?:把手?|锁)",
             # calls for help
+            # English (spaces are removed before matching)
+            r"stuckin(?:the|a)?(?:lift|elevator|电梯)|trapped|onfire|gasleak|smell(?:s|ing)?gas|bleeding"
+            r"|ambulance|callthepolice|callpolice|someonefell|breakingin|brokein",
             r"救命|救救|sos|快来人|出大事|要塌|塌了(?![1一]?个(?:坑|洞))|倒塌",
         ]
     )

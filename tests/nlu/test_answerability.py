@@ -91,6 +91,21 @@ def test_a_facet_the_entry_never_mentions_refuses(model: NluModel, demo_faqs: li
     assert check.answers("decoration_apply", _words("装修押金交多少"), confident)
 
 
+def test_a_price_or_time_the_entry_never_gives_refuses(
+    model: NluModel, demo_faqs: list[Faq]
+) -> None:
+    """Asking what something costs of an entry that names no price (or when, of one that
+    gives no times) is asking what it does not say."""
+    check = Answerability(demo_faqs, model)
+    confident = [1 / len(model.faq.labels)] * len(model.faq.labels)
+    assert not check.answers("pets", _words("办犬证要花多少钱"), confident)
+    assert not check.answers("express_parcel", _words("快递柜放久了要收费吗"), confident)
+    # Entries that state prices or hours answer them.
+    assert check.answers("parking_monthly", _words("月租车位多少钱"), confident)
+    assert check.answers("clubhouse_hours", _words("健身房几点开门"), confident)
+    assert check.answers("noise_rules", _words("晚上几点以后不能有噪音"), confident)
+
+
 def test_words_of_the_training_paraphrases_are_known(model: NluModel, demo_faqs: list[Faq]) -> None:
     """A topic's hand-written ways to ask it teach the check its paraphrases (拴绳, 冷气)."""
     from nlu.answerability import GENERIC_WORDS

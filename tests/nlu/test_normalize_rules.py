@@ -54,7 +54,7 @@ def test_chinese_numerals(numeral: str, value: int | None) -> None:
      "3号楼电梯里有人 门打不开", "孩子被锁在里面了", "有人闯进我家了",
      "燃气管那边一直嘶嘶响", "楼道里天然气的味道好重", "有个陌生人在我家门口徘徊 还拧门把手",
      "家里有股臭鸡蛋味", "闻到怪味 不敢开火", "走廊全是烟 烟感报警器在响", "配电箱滋滋响",
-     "卫生间插座噼里啪啦的"],
+     "卫生间插座噼里啪啦的", "someone is stuck in the lift", "I smell gas in the stairwell"],
 )
 def test_emergencies_are_caught_by_rule(text: str) -> None:
     assert is_emergency(normalize(text))
