@@ -84,7 +84,7 @@ FACET_WORDS = frozenset("""
 补偿 赔偿 赔 赔钱 退款 退钱 退费 优惠 打折 折扣 减免 免单 分期 信用卡 公积金 积分 奖励 返现
 押金 发票 专票 抬头 收据 转让 转租 转卖 出售 卖 借 借给 借用 捐 捐给 寄 寄快递 延长 延期 复制
 复印 保险 教练 私教 救生员 经理 领导 老板 录像 调监控 消毒 检测 甲醛 年检 保养 演练 业委会
-业主大会 选举 落户 学区 上户口 产权
+业主大会 选举 落户 学区 上户口 产权 开发商 回收 解绑 储藏室
 """.split())
 # Final particles that close a clause when more follows (交吗我不想跑一趟).
 _CLAUSE_ENDS = frozenset("吗 呢 吧 啊 呀 啦 嘛".split())
