@@ -28,6 +28,7 @@ OUT_OF_SCOPE = "out_of_scope"
 BILL_QUERY = "bill_query"
 _FAULTS = ("repair", "complaint", "service_request")
 GREET = "greet"
+COMPLAINT = "complaint"
 _SOCIAL = (GREET, "goodbye")
 # A payment already made or owed: the question is about the sender's record.
 _OWN_BILL = re.compile(
@@ -39,6 +40,12 @@ _PRESENCE_ONLY = re.compile(
     r"(?:(?:你好|您好|早上好|上午好|中午好|下午好|晚上好|早安|早|嗨|哈喽|hello|hi|喂+|在吗|在不在"
     r"|有人吗|有人在吗|有没有人|有人没|有人不|有人在不|客服在(?:吗|不在)|人呢|请问|那个|打扰了?)[啊呀哈嘛么的]*)+"
 )
+# "I am filing a complaint" (…推来推去 太不负责任了 我要投诉): whatever the story is about
+# (a repair, an earlier ticket), the message is a complaint; asking how to complain is not.
+_FILES_COMPLAINT = re.compile(
+    r"我(?:要|想|必须|得|就要)(?:投诉|举报)(?!.{0,6}(?:怎么|哪|吗|流程|渠道|电话|途径))"
+)
+_TOLD_AS_OTHER = ("ticket_status", "repair", "service_request")
 # The resident asks the office to do something for them, not how a rule goes.
 _ASKS_TO_ACT = re.compile(r"(?:帮|替)(?:我|咱|俺)|麻烦(?:你们|物业|师傅)")
 # Signs a bill question is about the sender's own account: a person, a room, a payment history.
@@ -153,6 +160,8 @@ class NluEngine:
             intent, confidence, margin = short, max(confidence, 0.95), 0.9
         elif intent != GREET and _PRESENCE_ONLY.fullmatch(compact):
             intent, confidence, margin = GREET, max(confidence, 0.9), 0.8
+        elif intent in _TOLD_AS_OTHER and _FILES_COMPLAINT.search(compact):
+            intent, confidence, margin = COMPLAINT, max(confidence, 0.8), 0.5
         emergency = probs[self._emergency]
         if is_emergency(features.normalized):
             return EMERGENCY, max(emergency, 0.95), 0.9

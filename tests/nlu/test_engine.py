@@ -110,3 +110,14 @@ def test_asking_the_office_to_act_is_a_request_not_a_rule_question(
 ) -> None:
     decision = engine.understand(text)
     assert decision.intent == "service_request" and decision.faq_id is None
+
+
+@pytest.mark.parametrize(
+    "text", ["报修三天了没人来 打电话推来推去 我要投诉", "说好昨天来修的人呢 我要投诉你们"]
+)
+def test_saying_i_file_a_complaint_makes_a_complaint(engine: NluEngine, text: str) -> None:
+    assert engine.understand(text).intent == "complaint"
+
+
+def test_asking_how_to_complain_is_not_a_complaint(engine: NluEngine) -> None:
+    assert engine.understand("我要投诉 怎么投诉").intent != "complaint"
