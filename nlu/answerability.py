@@ -177,13 +177,13 @@ class Answerability:
     def _asks_what_it_lacks(
         self, faq_id: str, text: str, words: list[str], view: str | None
     ) -> bool:
-        """Every asking clause asks for a price (or a time) and the entry states none."""
+        """An asking clause asks for a price (or a time) and the entry states none."""
         lacking = [asked for (asked, _), stated in zip(_ASPECTS, self._states.get(faq_id, ()),
                                                        strict=False)
                    if not stated and asked.search(text)]
         if not lacking:
             return False
-        return all(any(asked.search("".join(clause)) for asked in lacking)
+        return any(any(asked.search("".join(clause)) for asked in lacking)
                    for clause in asking_clauses(words, view))
 
     def _asks_a_facet(self, faq_id: str, clauses: list[list[str]]) -> bool:

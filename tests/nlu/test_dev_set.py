@@ -5,7 +5,7 @@ from the spec alone, blind to the training data. a, c, d and e were then used to
 what the NLU missed (so they are regression guards); b was never looked at line by
 line, so `wuye nlu eval tests/nlu/data/holdout_b.jsonl` is the honest estimate. e (older
 residents and busy parents typing by voice) is the hardest: its share of unanswerable
-lines not answered is below the floor (a known gap, marked as such below).
+lines not answered is below the floor (0.82; a known gap, marked as such below).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ DATA = Path(__file__).resolve().parent / "data"
 DEV = DATA / "dev.jsonl"
 HELD_OUT = [DEV, *(DATA / f"holdout_{name}.jsonl" for name in "abcde")]
 # Floors a set does not meet yet: (set, metric) -> the figure measured when it was added.
-KNOWN_GAPS = {("holdout_e.jsonl", "unanswerable_not_answered"): 0.87}
+KNOWN_GAPS = {("holdout_e.jsonl", "unanswerable_not_answered"): 0.82}
 UNCOVERED = DATA / "uncovered.txt"
 
 
