@@ -42,6 +42,8 @@ class ServerConfig:
     threads: int = 8
     read_timeout_seconds: float = 10.0
     graceful_timeout_seconds: int = 30
+    # One line per request, path only (never the query: WeChat's signature is in it).
+    access_log: bool = True
     # Run the outbox sender (and other scheduled jobs) inside the web process; false
     # when `wuye worker` runs beside the web server.
     run_background_jobs: bool = True
