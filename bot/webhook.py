@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.gateway import SUCCESS
 from bot.inbound import InboundError, parse_inbound, reject_declarations
+from core.metrics import PUSHES
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
@@ -37,6 +38,7 @@ class TooLargeError(WebhookError):
 @bp.errorhandler(WebhookError)
 def _webhook_error(exc: WebhookError) -> Response:
     log.info("rejected push: %s", exc)
+    PUSHES.labels("rejected").inc()
     return Response(str(exc) or "bad request", status=exc.status, mimetype="text/plain")
 
 
@@ -93,7 +95,9 @@ def receive() -> Response:
         reply = services.gateway.receive(inbound, xml.decode("utf-8"))
     except Exception:
         log.exception("unexpected error on push %s", inbound.dedupe_key)
+        PUSHES.labels("error").inc()
         return Response(SUCCESS, mimetype="text/plain")
+    PUSHES.labels("success" if reply == SUCCESS else "replied").inc()
     if reply == SUCCESS:
         return Response(SUCCESS, mimetype="text/plain")
     if crypto:
