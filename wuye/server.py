@@ -56,6 +56,17 @@ class MaskedLogger(glogging.Logger):
         for logger in (self.error_log, self.access_log):
             for handler in logger.handlers:
                 handler.setFormatter(make_formatter(self.json_lines))
+        self.error_log.addFilter(_slow_client_line)
+
+
+def _slow_client_line(record: logging.LogRecord) -> bool:
+    """A client cut off at the read deadline is expected: one line, not a traceback."""
+    if record.exc_info and isinstance(record.exc_info[1], TimeoutError):
+        record.msg, record.args, record.exc_info = (
+            "closed a connection that sent no complete request within the read deadline",
+            (), None)
+        record.levelno, record.levelname = logging.INFO, "INFO"
+    return True
 
 
 def gunicorn_options(config: Config, bind: str, workers: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ through the outbox, sent by the worker process; no log carries a signed URL.
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str,
         "WUYE_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/5",
         "WUYE_SERVER_SECRET_KEY": SECRET_KEY,
         "WUYE_SERVER_THREADS": "4",
+        "WUYE_SERVER_READ_TIMEOUT_SECONDS": "2",
         "WUYE_NLU_MODEL_DIR": str(model_dir),
         "WUYE_WECHAT_TOKEN": TOKEN,
         "WUYE_WECHAT_APPID": APPID,
@@ -137,6 +139,29 @@ def test_headers_body_limit_and_metrics(stack: Stack) -> None:
     assert "wuye_request_seconds_bucket" in scraped.text
     assert "wuye_outbox_depth" in scraped.text
     assert requests.get(stack.url + "/readyz").json()["status"] == "ready"
+
+
+def test_slow_clients_are_cut_off_and_cannot_starve_the_threads(stack: Stack) -> None:
+    """More trickling connections than 2 workers x 4 threads: pushes still get through."""
+    host, port = stack.app_url.removeprefix("http://").split(":")
+    slow = []
+    for _ in range(12):
+        sock = socket.create_connection((host, int(port)), timeout=10)
+        sock.sendall(b"POST /wechat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n")
+        slow.append(sock)
+    started = time.monotonic()
+    direct = WechatPusher(stack.app_url, TOKEN, APPID).text("o_smoke_slow", "你好")
+    assert direct.status_code == 200 and direct.replies
+    assert time.monotonic() - started < 8
+    for sock in slow:  # each is closed after the 2 s read deadline, never left hanging
+        with sock:
+            sock.settimeout(6)
+            try:
+                sock.recv(1024)  # b"" (closed) or an error response
+            except ConnectionResetError:
+                pass
+            except TimeoutError:
+                pytest.fail("a trickling connection was held open past the read deadline")
 
 
 def test_graceful_stop(stack: Stack) -> None:
