@@ -164,7 +164,14 @@ def test_slow_clients_are_cut_off_and_cannot_starve_the_threads(stack: Stack) ->
                 pytest.fail("a trickling connection was held open past the read deadline")
 
 
-def test_graceful_stop(stack: Stack) -> None:
+def test_graceful_stop_finishes_in_flight_turns(stack: Stack) -> None:
     assert stack.stop("worker") == 0
-    assert stack.stop("web") == 0
+    direct = WechatPusher(stack.app_url, TOKEN, APPID)
+    with ThreadPoolExecutor(4) as pool:
+        pushes = [pool.submit(direct.text, f"o_smoke_stop_{i}", "门禁卡丢了怎么办")
+                  for i in range(4)]
+        time.sleep(0.15)  # the pushes are being handled
+        assert stack.stop("web") == 0
+        results = [p.result() for p in pushes]
+    assert all(r.status_code == 200 and r.replies for r in results)
     assert "Shutting down: Master" in stack.log_text("web")
