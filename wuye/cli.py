@@ -50,8 +50,8 @@ def _serve_demo(config: Config, host: str, port: int) -> int:
         """Werkzeug's access log without the query string (signatures live there)."""
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            path = self.path.split("?", 1)[0]
-            self.log("info", '"%s %s" %s %s', self.command, path, code, size)
+            self.log("info", '"%s %s" %s %s', self.command, self.path.split("?", 1)[0],
+                     code, size)
 
     app = create_app(config)
     print(f"演示模式：微信模拟器 http://{host}:{port}/simulator", flush=True)
