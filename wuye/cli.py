@@ -53,6 +53,7 @@ def _serve_demo(config: Config, host: str, port: int) -> int:
             self.log("info", '"%s %s" %s %s', self.command, self.path.split("?", 1)[0],
                      code, size)
 
+    configure_logging(config.log.level, json_lines=config.log.json)
     app = create_app(config)
     print(f"演示模式：微信模拟器 http://{host}:{port}/simulator", flush=True)
     run_simple(host, port, app, threaded=True, use_reloader=False,

@@ -167,5 +167,9 @@ class WuyeServer(BaseApplication):
         from wuye.app import create_app
         from wuye.services import build_services
 
+        if self.config.server.demo:  # `serve --demo --workers N`: each its own fake WeChat
+            app = create_app(self.config)
+            _services = app.extensions["wuye"]
+            return app
         _services = build_services(self.config, migrate=False)
         return create_app(self.config, services=_services)
