@@ -167,7 +167,8 @@ def main() -> None:
             run_wrk(stack.app_url, argparse.Namespace(**{**vars(args), "duration": 3}),
                     queries)
             ours = run_wrk(stack.app_url, args, queries)
-            show(f"wuye serve --workers {args.workers} (+ wuye worker)", ours)
+            show(f"wuye serve --workers {args.workers}"
+                 f"{'' if args.sqlite else ' (+ wuye worker)'}", ours)
             print(f"ratio (wuye / echo): {ours['rps'] / echo['rps']:.3f}", flush=True)
             if args.profile:
                 profile(stack.processes["web"].pid, stack.app_url, args, queries, tmp)
