@@ -37,7 +37,8 @@ class ServerConfig:
     secret_key: str = "dev-only-change-me"
     max_body_bytes: int = 65536
     # Production server (gunicorn, gthread workers): processes, threads per process,
-    # seconds a client may take to send a request, seconds in-flight turns get on stop.
+    # seconds a client may stall while sending a request, seconds in-flight turns get
+    # when stopping.
     workers: int = 1
     threads: int = 8
     read_timeout_seconds: float = 10.0
