@@ -92,7 +92,7 @@ def test_readyz_is_503_while_redis_or_the_database_is_down(
     next(databases, None)
 
 
-def test_the_serving_path_does_not_import_scikit_learn(
+def test_the_serving_path_does_not_import_scikit_learn_or_scipy(
     tmp_path: Path, sqlite_url: str, model_dir: Path
 ) -> None:
     from nlu.training import ensure_model
@@ -110,7 +110,7 @@ services = build_services(config, migrate=False)
 app = create_app(config, services=services, background=False)
 assert app.test_client().get("/readyz").status_code == 200
 services.close()
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "threadpoolctl"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "threadpoolctl", "scipy"))
 print("HEAVY", heavy)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
