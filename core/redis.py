@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import fakeredis
 import redis
+
+if TYPE_CHECKING:
+    import fakeredis
 
 _memory_servers: dict[str, fakeredis.FakeServer] = {}
 _memory_lock = threading.Lock()
 
 
-def connect_redis(url: str) -> redis.Redis:
+def connect_redis(url: str, timeout: float | None = None) -> redis.Redis:
     """Return a client with text responses.
 
     `memory://NAME` shares one in-process server per NAME, so every client of the
     single-process default sees the same keys, locks and pub/sub channels.
+    `timeout` bounds connecting and each reply (health checks: a hung server is down).
     """
     if url.startswith("memory://"):
+        import fakeredis  # only the single-process default needs it (~0.3 s to import)
+
         name = url.removeprefix("memory://") or "default"
         with _memory_lock:
             server = _memory_servers.setdefault(name, fakeredis.FakeServer())
         return fakeredis.FakeRedis(server=server, decode_responses=True)
+    if timeout is not None:
+        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout,
+                                    socket_connect_timeout=timeout)
     return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)

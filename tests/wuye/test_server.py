@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis as redis_lib
 from sqlalchemy import create_engine, text
 
 from core.config import ConfigError, check_production, load_config
@@ -76,6 +80,17 @@ def test_readyz_is_503_while_redis_or_the_database_is_down(
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json["checks"] == {
             "database": "ok", "redis": "ok", "nlu": "ok"}
+        # A Redis that hangs (stopped, not gone) is down within the probe's timeout.
+        pid = int(redis_lib.Redis.from_url(redis_url).info("server")["process_id"])
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            hung = client.get("/readyz")
+            assert hung.status_code == 503 and hung.json["checks"]["redis"].startswith("down")
+            assert time.monotonic() - started < 10
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert client.get("/readyz").status_code == 200
     # redis_server() has stopped that Redis.
     down = client.get("/readyz")
     assert down.status_code == 503 and down.json["checks"]["redis"].startswith("down")
