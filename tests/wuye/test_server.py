@@ -91,6 +91,22 @@ def test_readyz_is_503_while_redis_or_the_database_is_down(
         finally:
             os.kill(pid, signal.SIGCONT)
         assert client.get("/readyz").status_code == 200
+        # So does a database whose server process stops answering.
+        with services.db.connect() as conn:
+            backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        os.kill(backend, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            hung = client.get("/readyz")
+            assert hung.status_code == 503
+            assert hung.json["checks"]["database"] == "down: timeout"
+            assert time.monotonic() - started < 10
+        finally:
+            os.kill(backend, signal.SIGCONT)
+        deadline = time.monotonic() + 5
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
     # redis_server() has stopped that Redis.
     down = client.get("/readyz")
     assert down.status_code == 503 and down.json["checks"]["redis"].startswith("down")
