@@ -308,6 +308,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("server.port: must be between 1 and 65535")
     if config.server.workers < 1 or config.server.threads < 1:
         raise ConfigError("server.workers: workers and threads must be at least 1")
+    if config.console.idle_minutes < 1 or config.console.session_hours < 1:
+        raise ConfigError("console.idle_minutes: idle_minutes and session_hours must be at "
+                          "least 1")
     if config.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("log.level: expected DEBUG, INFO, WARNING or ERROR")
 
