@@ -51,8 +51,8 @@ def create_app(config: Config | None = None, services: Services | None = None,
     def health():  # type: ignore[no-untyped-def]
         return jsonify(status="ok")
 
-    if background:
-        services.outbox.start_background()
+    if background:  # single process: this process also sends and recovers stranded pushes
+        services.outbox.start_background(jobs=[services.sweeper.tick])
         _start_reloader(services)
     return app
 
