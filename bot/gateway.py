@@ -124,6 +124,7 @@ class Gateway:
         self.outbox = outbox
         self.rate_notice = rate_notice or Reply(text="")
         self.lease = timedelta(seconds=config.processing_lease_seconds)
+        self.retry_after = min(RETRY_AFTER, self.lease)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dialogue")
         self.stopping = threading.Event()
 
@@ -307,7 +308,7 @@ class Gateway:
 
     def _release(self, claim: Claim) -> None:
         try:
-            self.messages.release(claim, RETRY_AFTER)
+            self.messages.release(claim, self.retry_after)
         except Exception:
             log.warning("message %s stays claimed until its lease runs out", claim.message_id)
 

@@ -88,10 +88,14 @@ class Outbox:
         """Send every due item this worker can claim; return how many were attempted."""
         now = now or utcnow()
         self._expire_interrupted(now)
-        ids = self._claim(now)
-        for item_id in ids:
+        attempted = 0
+        while attempted < self.config.batch_size:
+            item_id = self._claim(now)
+            if item_id is None:
+                break
             self._deliver(item_id, now)
-        return len(ids)
+            attempted += 1
+        return attempted
 
     def start_background(self, jobs: Sequence[Callable[[], object]] = ()) -> None:
         """Deliver from a daemon thread in this process (single-process and demo mode);
@@ -129,20 +133,24 @@ class Outbox:
         for item_id in ids:
             self._record_ambiguous(item_id, "interrupted mid-send: delivery unknown")
 
-    def _claim(self, now: datetime) -> list[int]:
-        """Take due items away from other workers: `sending`, with a lease in next_attempt_at."""
+    def _claim(self, now: datetime) -> int | None:
+        """Take one due item away from other workers: `sending`, its lease in next_attempt_at.
+
+        One at a time, right before its send: a worker that dies leaves only the send it
+        was making in `sending` (ambiguous), never items it had not started."""
         with self.sessions() as session, session.begin():
             due = (
                 select(OutboxItem.id)
                 .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now)
                 .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-                .limit(self.config.batch_size)
+                .limit(4)
             )
             if session.get_bind().dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            candidates = list(session.scalars(due))
-            claimed = [item_id for item_id in candidates if self._take(session, item_id, now)]
-        return claimed
+                due = due.with_for_update(skip_locked=True).limit(1)
+            for item_id in session.scalars(due).all():
+                if self._take(session, item_id, now):
+                    return int(item_id)
+        return None
 
     def _take(self, session: Session, item_id: int, now: datetime) -> bool:
         """Conditional UPDATE: only one worker sees its row change (SQLite's claim)."""
