@@ -37,7 +37,7 @@ from bot.wechat_api import custom_text
 from core.config import Config
 from core.db import transaction, upgrade
 from core.models import Message, OutboxItem
-from tests.conftest import _fresh_postgres, make_config
+from tests.conftest import make_config
 from tests.servers import PostgresCluster, RedisProcess
 
 BUDGET = 1.5
@@ -67,7 +67,15 @@ def fault_postgres() -> Iterator[PostgresCluster]:
 
 @pytest.fixture()
 def fault_db(fault_postgres: PostgresCluster) -> Iterator[str]:
-    yield from _fresh_postgres(fault_postgres.url, "wuye_fault_template")
+    """A fresh database per test; dropped with a new connection (the server may have restarted)."""
+    name = f"wuye_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(fault_postgres.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE wuye_fault_template'))
+    yield fault_postgres.url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture()
@@ -291,10 +299,12 @@ def test_wechat_api_failures_never_duplicate_a_send(stack: tuple[str, Any],
     url, services = stack
     count = 30
     openids = [f"o_api_{n:04d}" for n in range(count)]
-    holds = [services.redis.lock(f"wuye:turn:{openid}", timeout=BUDGET + 1.0)
-             for openid in openids]
-    for hold in holds:
-        hold.acquire()  # a console action holds each conversation: turns finish late
+
+    def held_push(openid: str) -> Delivery:
+        # A console action holds the conversation past the budget: the turn finishes late.
+        services.redis.lock(f"wuye:turn:{openid}", timeout=BUDGET + 0.8).acquire()
+        return wechat_push(url, services.config.wechat.token, openid, give_up_at)
+
     fake_wechat.fail_next(2, http_status=502)
     fake_wechat.fail_next(2, errcode=40001)  # token refreshed, then the send is retried
     fake_wechat.fail_next(1, errcode=45015)  # outside the 48-hour window: flagged
@@ -304,8 +314,7 @@ def test_wechat_api_failures_never_duplicate_a_send(stack: tuple[str, Any],
     fake_wechat.accept_then_hang(1, 1.0)  # accepted, the answer never comes in time
     give_up_at = time.monotonic() + 30
     with ThreadPoolExecutor(4) as pool:
-        deliveries = list(pool.map(
-            lambda o: wechat_push(url, services.config.wechat.token, o, give_up_at), openids))
+        deliveries = list(pool.map(held_push, openids))
     settle(services)
     counts = check_ledger(services, fake_wechat, deliveries)
     assert counts["passive"] == 0 and counts["failed"] == 1 and counts["ambiguous"] == 3
