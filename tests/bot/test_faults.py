@@ -157,14 +157,15 @@ def wechat_push(url: str, token: str, openid: str, give_up_at: float,
 
 def push_stream(url: str, token: str, count: int, spread_seconds: float,
                 prefix: str) -> list[Delivery]:
-    """`count` pushes from 4 threads, spread over `spread_seconds`; each a new resident."""
-    give_up_at = time.monotonic() + spread_seconds + 30
+    """`count` pushes from 8 threads, spread over `spread_seconds`; each a new resident."""
+    start = time.monotonic()
+    give_up_at = start + spread_seconds + 30
 
     def one(n: int) -> Delivery:
-        time.sleep(spread_seconds * n / count)
+        time.sleep(max(0.0, start + spread_seconds * n / count - time.monotonic()))
         return wechat_push(url, token, f"{prefix}{n:04d}", give_up_at, event=n % 5 == 4)
 
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(8) as pool:
         return list(pool.map(one, range(count)))
 
 
