@@ -137,11 +137,12 @@ class Gateway:
             cached = self._await_first(key, push.deadline)
             if cached is not None:
                 return cached
+        mine = key if claimed else ""  # only a key we set is ours to clear
         if throttled:
-            return self._store_throttled(push, key)
-        claim = self._store(push, key)
+            return self._store_throttled(push, mine)
+        claim = self._store(push, mine)
         if claim is None:  # stored before; its holder or the sweeper answers it
-            self._forget(key)
+            self._forget(mine)
             return SUCCESS
         reply = self._answer(push, claim)
         self._remember(key, reply)
@@ -216,7 +217,8 @@ class Gateway:
             self._forget(key)
             return SUCCESS
         reply = passive_xml(self.rate_notice, push.inbound.openid, push.inbound.account)
-        self._remember(key, reply)
+        if key:
+            self._remember(key, reply)
         return reply
 
     def _left(self, push: Push) -> float:
@@ -232,6 +234,8 @@ class Gateway:
             log.warning("could not cache the reply of %s; a retry will get success", key)
 
     def _forget(self, key: str) -> None:
+        if not key:
+            return
         try:
             self.redis.delete(key)
         except RedisError:

@@ -65,7 +65,7 @@ class WechatConfig:
     # Refuse plain (unencrypted) pushes: safe mode only (needs aes_key).
     require_encryption: bool = False
     # Pushes per openid per minute that reach the dialogue; more are stored and get a notice.
-    rate_limit_per_minute: int = 30
+    rate_limit_per_minute: int = 60
 
 
 @dataclass(frozen=True)
