@@ -175,8 +175,10 @@ class Gateway:
         return claimed, throttled
 
     def _await_first(self, key: str, deadline: float) -> str | None:
-        """A concurrent attempt of the same push: return its reply if it comes in time."""
-        stop_at = deadline - min(1.0, self.config.reply_budget_seconds / 3)
+        """A concurrent attempt of the same push: return its reply if it comes in time.
+
+        Stops early enough to store the push itself: the claim may be a dead process's."""
+        stop_at = deadline - max(OUTCOME_SECONDS + 1.0, self.config.reply_budget_seconds / 4)
         while time.monotonic() < stop_at:
             try:
                 value = self.redis.get(key)

@@ -349,6 +349,76 @@ def test_interrupted_processing_is_recovered_by_the_sweeper(stack: tuple[str, An
     assert counts["sent"] == 5
 
 
+def test_web_process_killed_mid_turn_is_answered_once_by_the_sweeper(
+        stack: tuple[str, Any], fault_config: Config, fake_wechat: FakeWechatApi,
+        tmp_path: Path) -> None:
+    """A real `wuye serve` is SIGKILLed while its turns run; WeChat's retries reach another
+    process, which does not process them again; the sweeper answers each once."""
+    from tests.servers import free_port
+
+    url, services = stack
+    port = free_port()
+    server = subprocess.Popen([_wuye(), "serve", "--port", str(port)],
+                              env=_env(fault_config, tmp_path), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    victim = f"http://127.0.0.1:{port}"
+    openids = [f"o_victim_{n}" for n in range(3)]
+    try:
+        _wait_ready(victim)
+        for openid in openids:  # each turn waits on its conversation: killed mid-turn
+            services.redis.lock(f"wuye:turn:{openid}", timeout=10).acquire()
+            services.redis.lock(f"wuye:turn:{openid}_k", timeout=10).acquire()
+        give_up_at = time.monotonic() + 1.0
+        with ThreadPoolExecutor(3) as pool:
+            first = list(pool.map(lambda o: wechat_push(victim, services.config.wechat.token, o,
+                                                        give_up_at), openids))
+            # (the pushes above ended at the budget with `success`; the ones below are killed)
+            killed = [pool.submit(_push_fixed, victim, services.config.wechat.token, f"{o}_k")
+                      for o in openids]
+            time.sleep(0.8)
+            server.send_signal(signal.SIGKILL)
+            server.wait(10)
+            stranded = [f.result() for f in killed]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
+    assert all(d.status == 200 and d.body == "success" for d in first), first
+    assert [status for status, _ in stranded] == [None] * 3  # the connection died with it
+    retries = [_push_fixed(url, services.config.wechat.token, "", xml) for _, xml in stranded]
+    assert [status for status, _ in retries] == [200] * 3  # stored already, lease running
+    services.redis.delete(*[f"wuye:turn:{o}{k}" for o in openids for k in ("", "_k")])
+    settle(services)
+    deliveries = [Delivery(d.openid, 200, "success", [], 1) for d in first]
+    deliveries += [Delivery(f"{o}_k", 200, "success", [], 2) for o in openids]
+    counts = check_ledger(services, fake_wechat, deliveries)
+    assert counts["sent"] == 6
+
+
+def _push_fixed(url: str, token: str, openid: str, xml: str = "") -> tuple[int | None, str]:
+    """One attempt of one push (the same XML when given, as WeChat's retry sends)."""
+    pusher = WechatPusher(url, token, "wx0000000000demo", session=_TimedSession())
+    if not xml:
+        xml = build_xml(pusher.fields(openid, "text", Content=QUESTION,
+                                      MsgId=uuid.uuid4().int % 10**18))
+    try:
+        return pusher.push_xml(xml).status_code, xml
+    except requests.RequestException:
+        return None, xml
+
+
+def _wait_ready(base: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("wuye serve did not start")
+
+
 def test_worker_killed_mid_send_is_not_sent_again(fault_config: Config, fault_db: str,
                                                   fake_wechat: FakeWechatApi,
                                                   tmp_path: Path) -> None:
@@ -397,8 +467,18 @@ def _reply(text_: str) -> Any:
     return Reply(text=text_)
 
 
+def _wuye() -> str:
+    return str(Path(sys.executable).parent / "wuye")
+
+
 def _start_worker(config: Config, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = {
+    return subprocess.Popen([_wuye(), "worker"], env=_env(config, tmp_path),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _env(config: Config, tmp_path: Path) -> dict[str, str]:
+    """The config as environment variables, for a `wuye` subprocess."""
+    return {
         **os.environ,
         "WUYE_DATABASE_URL": config.database.url,
         "WUYE_REDIS_URL": config.redis.url,
@@ -408,6 +488,7 @@ def _start_worker(config: Config, tmp_path: Path) -> subprocess.Popen[bytes]:
         "WUYE_VAR_DIR": str(tmp_path / "worker-var"),
         "WUYE_OUTBOX_POLL_SECONDS": "0.05",
         "WUYE_OUTBOX_LEASE_SECONDS": str(config.outbox.lease_seconds),
+        "WUYE_WECHAT_REPLY_BUDGET_SECONDS": str(config.wechat.reply_budget_seconds),
+        "WUYE_WECHAT_PROCESSING_LEASE_SECONDS": str(config.wechat.processing_lease_seconds),
+        "WUYE_REDIS_SOCKET_TIMEOUT_SECONDS": str(config.redis.socket_timeout_seconds),
     }
-    return subprocess.Popen([str(Path(sys.executable).parent / "wuye"), "worker"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
