@@ -88,6 +88,9 @@ def parse_inbound(xml: bytes) -> Inbound:
         create_time = int(data.get("CreateTime") or 0)
     except ValueError:
         raise InboundError("CreateTime is not a number") from None
+    event = str(data.get("Event") or "").lower()
+    if len(msg_type) > MAX_LENGTHS["MsgType"] or len(event) > MAX_LENGTHS["Event"]:
+        raise InboundError("MsgType or Event too long")  # lower() can lengthen some letters
     return Inbound(
         openid=openid,
         account=str(data.get("ToUserName") or ""),
@@ -95,7 +98,7 @@ def parse_inbound(xml: bytes) -> Inbound:
         create_time=create_time,
         msg_id=data.get("MsgId"),
         text=_text_of(msg_type, data),
-        event=str(data.get("Event") or "").lower(),
+        event=event,
         event_key=str(data.get("EventKey") or ""),
         fields=data,
     )

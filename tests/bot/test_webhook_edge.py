@@ -54,6 +54,7 @@ def _utf16_without_bom(pusher: Any) -> bytes:
         lambda p: build_xml(p.fields("o" * 65, "text", Content="你好", MsgId=1)).encode(),
         lambda p: build_xml(p.fields(OPENID, "text", Content="你好", MsgId="9" * 65)).encode(),
         lambda p: build_xml(p.fields(OPENID, "event", Event="CLICK" * 8)).encode(),
+        lambda p: build_xml(p.fields(OPENID, "event", Event="İ" * 20)).encode(),
         lambda p: build_xml(p.fields(OPENID, "x" * 33, Content="你好", MsgId=2)).encode(),
         lambda p: build_xml(p.fields(OPENID, "text", Content="你好\x00", MsgId=3)).encode(),
         lambda p: build_xml(p.fields(OPENID, "text", Content="你好", MsgId=4)).encode()
@@ -63,8 +64,8 @@ def _utf16_without_bom(pusher: Any) -> bytes:
         lambda p: build_xml(p.fields(OPENID, "text", Content="你好", MsgId=6,
                                      CreateTime="9" * 30)).encode(),
     ],
-    ids=["long-openid", "long-msgid", "long-event", "long-msgtype", "nul-in-content",
-         "nul-byte", "utf16-no-bom", "utf16-bom", "huge-createtime"],
+    ids=["long-openid", "long-msgid", "long-event", "event-longer-in-lowercase", "long-msgtype",
+         "nul-in-content", "nul-byte", "utf16-no-bom", "utf16-bom", "huge-createtime"],
 )
 def test_pushes_the_schema_cannot_hold_are_400_with_nothing_stored(
     pusher: Any, services: Any, caplog: pytest.LogCaptureFixture, make_body: Any,
