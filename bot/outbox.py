@@ -131,7 +131,8 @@ class Outbox:
                 .limit(self.config.batch_size)
             ))
         for item_id in ids:
-            self._record_ambiguous(item_id, "interrupted mid-send: delivery unknown")
+            self._record_ambiguous(item_id, "interrupted mid-send: delivery unknown",
+                                   only_if_sending=True)
 
     def _claim(self, now: datetime) -> int | None:
         """Take one due item away from other workers: `sending`, its lease in next_attempt_at.
@@ -192,8 +193,10 @@ class Outbox:
         else:
             self.api.send_custom(payload, key)
 
-    def _record_ambiguous(self, item_id: int, error: str) -> None:
+    def _record_ambiguous(self, item_id: int, error: str, only_if_sending: bool = False) -> None:
         def apply(item: OutboxItem, message: Message | None) -> None:
+            if only_if_sending and item.status != "sending":
+                return  # its worker recorded the outcome after all
             item.status = "ambiguous"
             item.last_error = error
             if message is not None:
@@ -268,7 +271,7 @@ class Outbox:
                      apply: Callable[[OutboxItem, Message | None], None]) -> None:
         with self.sessions() as session:
             with session.begin():
-                item = session.get(OutboxItem, item_id)
+                item = session.get(OutboxItem, item_id, with_for_update=True)
                 if item is None:
                     return
                 message = session.get(Message, item.message_id) if item.message_id else None
