@@ -62,6 +62,8 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class RedisConfig:
     url: str = "memory://"
+    # Every command gives up after this long, so a hung Redis cannot eat WeChat's 5 s.
+    socket_timeout_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,16 @@ class WechatConfig:
     aes_key: str = ""
     api_base: str = "https://api.weixin.qq.com"
     timestamp_tolerance_seconds: int = 300
-    reply_budget_seconds: float = 4.0
+    # The whole push, storage and Redis included, must be answered within this (WeChat: 5 s).
+    reply_budget_seconds: float = 4.5
     dedupe_ttl_seconds: int = 600
     http_timeout_seconds: float = 5.0
+    # A push being processed is leased this long; the sweeper takes over after it runs out.
+    processing_lease_seconds: float = 60.0
+    # Refuse plain (unencrypted) pushes: safe mode only (needs aes_key).
+    require_encryption: bool = False
+    # Pushes per openid per minute that reach the dialogue; more are stored and get a notice.
+    rate_limit_per_minute: int = 60
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,10 @@ class OutboxConfig:
     backoff_max_seconds: float = 300.0
     max_attempts: int = 8
     batch_size: int = 20
+    # How long a claimed send may take before it counts as interrupted (0: from the timeout).
+    lease_seconds: float = 0.0
+    # How often the worker looks for pushes left unprocessed past their lease.
+    sweep_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -293,6 +306,8 @@ def _validate(config: Config) -> None:
     aes = config.wechat.aes_key
     if aes and len(aes) != 43:
         raise ConfigError("wechat.aes_key: EncodingAESKey must be 43 characters")
+    if config.wechat.require_encryption and not aes:
+        raise ConfigError("wechat.require_encryption: needs wechat.aes_key")
     if aes and not _aes_key_ok(aes):
         raise ConfigError("wechat.aes_key: EncodingAESKey is not valid base64 (A-Z a-z 0-9 + /)")
     if not config.wechat.token:

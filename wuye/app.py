@@ -58,8 +58,8 @@ def create_app(config: Config | None = None, services: Services | None = None,
         load_demo_households(services.sessions)
     admin.register(app)
     if background:
-        if config.server.run_background_jobs:
-            services.outbox.start_background()
+        if config.server.run_background_jobs:  # no `wuye worker`: send and recover here
+            services.outbox.start_background(jobs=[services.sweeper.tick])
         _start_reloader(services)
     return app
 

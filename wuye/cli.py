@@ -107,7 +107,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _worker(_args: argparse.Namespace) -> int:
-    """The outbox sender as its own process, for deployments with several web workers."""
+    """The outbox sender and the sweeper as their own process, beside several web workers."""
     from bot.outbox import run_worker
     from wuye.services import build_services
 
@@ -119,7 +119,7 @@ def _worker(_args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        run_worker(services.outbox, stop)
+        run_worker(services.outbox, stop, jobs=[services.sweeper.tick])
     finally:
         services.close()
     return 0

@@ -56,7 +56,7 @@ def install(app: Flask, services: Any) -> None:
     app.before_request(_begin)
     app.after_request(_finish)
     app.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
-    probe = connect_redis(services.config.redis.url, timeout=READY_TIMEOUT_SECONDS)
+    probe = connect_redis(services.config.redis.url, socket_timeout=READY_TIMEOUT_SECONDS)
     database = DatabaseProbe(services.db)
     app.add_url_rule("/readyz", "readyz", lambda: readiness(services, probe, database))
     app.add_url_rule("/metrics", "metrics", lambda: _metrics(services))
