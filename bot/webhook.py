@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.gateway import SUCCESS, Push, Replayed, StoreUnavailable, Unstorable, body_digest
 from bot.inbound import InboundError, parse_inbound, reject_declarations
+from core.metrics import PUSHES
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
@@ -38,6 +39,7 @@ class TooLargeError(WebhookError):
 @bp.errorhandler(WebhookError)
 def _webhook_error(exc: WebhookError) -> Response:
     log.info("rejected push: %s", exc)
+    PUSHES.labels("rejected").inc()
     return Response(str(exc) or "bad request", status=exc.status, mimetype="text/plain")
 
 
@@ -109,7 +111,9 @@ def receive() -> Response:
         return Response("temporarily unavailable", status=503, mimetype="text/plain")
     except Exception:  # nothing is known to be stored: let WeChat retry
         log.exception("unexpected error on push %s", inbound.dedupe_key)
+        PUSHES.labels("error").inc()
         return Response("temporarily unavailable", status=503, mimetype="text/plain")
+    PUSHES.labels("success" if reply == SUCCESS else "replied").inc()
     if reply == SUCCESS:
         return Response(SUCCESS, mimetype="text/plain")
     if crypto:

@@ -377,9 +377,10 @@ def test_web_process_killed_mid_turn_is_answered_once_by_the_sweeper(
 
     url, services = stack
     port = free_port()
+    # Its own process group: gunicorn's master and workers die together, as on a crash.
     server = subprocess.Popen([_wuye(), "serve", "--port", str(port)],
                               env=_env(fault_config, tmp_path), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.DEVNULL, start_new_session=True)
     victim = f"http://127.0.0.1:{port}"
     openids = [f"o_victim_{n}" for n in range(3)]
     try:
@@ -395,12 +396,12 @@ def test_web_process_killed_mid_turn_is_answered_once_by_the_sweeper(
             killed = [pool.submit(_push_fixed, victim, services.config.wechat.token, f"{o}_k")
                       for o in openids]
             time.sleep(0.8)
-            server.send_signal(signal.SIGKILL)
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait(10)
             stranded = [f.result() for f in killed]
     finally:
         if server.poll() is None:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait(10)
     assert all(d.status == 200 and d.body == "success" for d in first), first
     assert [status for status, _ in stranded] == [None] * 3  # the connection died with it
@@ -499,6 +500,7 @@ def _env(config: Config, tmp_path: Path) -> dict[str, str]:
     """The config as environment variables, for a `wuye` subprocess."""
     return {
         **os.environ,
+        "WUYE_SERVER_SECRET_KEY": "fault-tests-not-the-built-in-key-0123456789",
         "WUYE_DATABASE_URL": config.database.url,
         "WUYE_REDIS_URL": config.redis.url,
         "WUYE_WECHAT_API_BASE": config.wechat.api_base,
