@@ -17,6 +17,7 @@ from datetime import timedelta
 from bot.gateway import Gateway
 from bot.inbound import InboundError, parse_inbound
 from bot.messages import MessageLog
+from core.metrics import SWEEPER_RECOVERIES
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Sweeper:
                 continue
             log.info("sweeper: recovering message %s (attempt %s)", claim.message_id,
                      claim.attempts)
+            SWEEPER_RECOVERIES.labels("lease_expired").inc()
             self.gateway.process_claimed(inbound, claim)
             recovered += 1
         return recovered
