@@ -1,0 +1,122 @@
+"""One route: which community (小区) this resident is answered for.
+
+`CommunityRoute.step` runs on every text before the intent's action. It
+- takes the answer to "which community?" (a number from the list or a name);
+- infers the community from a name mentioned in any message, for an unbound
+  resident or one with a home there (a switch);
+- switches on request (切换小区) between the communities of the resident's homes;
+- asks an unbound resident once, when there is more than one community, and keeps
+  the question to answer it right after the choice.
+Emergencies and requests for a person are never held up by the question.
+The choice is remembered on the resident row (communities.residents).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.menu import menu_choice
+from bot.replies import Reply
+from bot.state import ConversationState
+from communities import context
+from communities.directory import CommunityInfo
+from communities.residents import ResidentCommunities
+from handlers.texts import Texts
+
+SWITCH = re.compile(r"^\s*(?:我要|我想|帮我)?(?:切换|更换|换|选择|重选)(?:一下)?(?:小区|社区|项目)"
+                    r"\s*[。.!！?？]?\s*$")
+NEVER_HOLD = frozenset({"emergency", "human"})
+OFFER_SLOT = "community_offer"      # community ids offered as a numbered list
+QUESTION_SLOT = "community_question"  # the message that was held for the question
+ASKED_SLOT = "community_asked"      # asked once in this conversation
+
+
+@dataclass
+class CommunityStep:
+    """The outcome: who the turn is for, what was said, and the text still to answer."""
+
+    community: CommunityInfo | None
+    replies: list[Reply] = field(default_factory=list)
+    text: str | None = None  # None: the turn ends with `replies`
+
+
+class CommunityRoute:
+    def __init__(self, residents: ResidentCommunities, texts: Texts) -> None:
+        self.residents = residents
+        self.directory = residents.directory
+        self.texts = texts
+
+    def resolve(self, openid: str) -> CommunityInfo | None:
+        return self.residents.resolve(openid)
+
+    def step(self, state: ConversationState, text: str, intent: str) -> CommunityStep:
+        """Decide the community for this message; maybe answer the message itself."""
+        openid = state.openid
+        current = self.residents.resolve(openid)
+        if intent in NEVER_HOLD:
+            state.slots.pop(OFFER_SLOT, None)
+            return CommunityStep(current, text=text)
+        offered = state.slots.pop(OFFER_SLOT, None)
+        if offered:
+            chosen = self._picked(text, offered)
+            if chosen is not None:
+                return self._chosen(state, chosen)
+        mentioned = self.directory.mentioned(text)
+        homes = self.residents.home_ids(openid)
+        if mentioned is not None and (not homes or mentioned.id in homes):
+            if current is None or mentioned.id != current.id:
+                self.residents.remember(openid, mentioned.id)
+            return CommunityStep(mentioned, text=text)
+        if SWITCH.match(text):
+            return self._offer_switch(state, current, homes)
+        if current is None and not state.slots.get(ASKED_SLOT) and not state.active_loop:
+            return self._ask(state, text)
+        return CommunityStep(current, text=text)
+
+    # -- steps ---------------------------------------------------------------------------
+    def _ask(self, state: ConversationState, text: str) -> CommunityStep:
+        choices = self.directory.list(active_only=True)
+        if len(choices) < 2:
+            return CommunityStep(choices[0] if choices else None, text=text)
+        state.slots[ASKED_SLOT] = True
+        state.slots[QUESTION_SLOT] = text
+        state.slots.pop("faq_menu", None)  # a number now answers this question
+        return CommunityStep(None, [self._menu("community_ask_intro", choices, state)])
+
+    def _offer_switch(self, state: ConversationState, current: CommunityInfo | None,
+                      homes: list[int]) -> CommunityStep:
+        if len(homes) == 1 and current is not None:
+            with context.serving(current):
+                return CommunityStep(current, [Reply(text=self.texts(
+                    "community_only_one", name=current.name))])
+        choices = [c for c in self.directory.list(active_only=True)
+                   if not homes or c.id in homes]
+        state.slots.pop(QUESTION_SLOT, None)
+        return CommunityStep(current, [self._menu("community_switch_intro", choices, state)])
+
+    def _chosen(self, state: ConversationState, chosen: CommunityInfo) -> CommunityStep:
+        self.residents.remember(state.openid, chosen.id)
+        question = state.slots.pop(QUESTION_SLOT, None)
+        with context.serving(chosen):
+            said = self.texts("community_set", name=chosen.name)
+            if question is None:
+                said += self.texts("community_set_outro")
+        return CommunityStep(chosen, [Reply(text=said)], text=question)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _menu(self, intro: str, choices: list[CommunityInfo],
+              state: ConversationState) -> Reply:
+        state.slots[OFFER_SLOT] = [c.id for c in choices]
+        lines = [self.texts(intro)]
+        lines += [self.texts("community_ask_item", number=i, name=c.name)
+                  for i, c in enumerate(choices, 1)]
+        lines.append(self.texts("community_ask_outro"))
+        return Reply(text="\n".join(lines))
+
+    def _picked(self, text: str, offered: list[int]) -> CommunityInfo | None:
+        number = menu_choice(text)
+        if number is not None and 1 <= number <= len(offered):
+            return self.directory.get(offered[number - 1])
+        mentioned = self.directory.mentioned(text)
+        return mentioned if mentioned is not None and mentioned.id in offered else None
