@@ -157,6 +157,26 @@ class Communities:
                 raise
             return found
 
+    def update(self, code: str, **values: Any) -> CommunityInfo:
+        """Change some of a community's facts (name, phones, hours, aliases...)."""
+        allowed = {"name", "hotline", "emergency_phone", "weekday_hours", "weekend_hours",
+                   "holidays", "address", "aliases", "duty_departments", "active"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise CommunityError(f"{sorted(unknown)[0]}: not a community setting")
+        for key in ("weekday_hours", "weekend_hours"):
+            if key in values:
+                values[key] = _check_hours(str(values[key]), key)
+        with transaction(self.sessions) as session:
+            row = session.scalars(select(Community).where(Community.code == code)).first()
+            if row is None:
+                raise CommunityError(f"unknown community {code!r}")
+            for key, value in values.items():
+                setattr(row, key, list(value) if key in ("aliases", "duty_departments")
+                        else value)
+            session.flush()
+            return CommunityInfo.of(row)
+
     def mentioned(self, text: str) -> CommunityInfo | None:
         """The one community whose name or alias the text contains (None if none or two)."""
         found = {c.id: c for c in self.list(active_only=True)
