@@ -27,8 +27,8 @@ from handlers.texts import Texts
 SWITCH = re.compile(r"^\s*(?:我要|我想|帮我)?(?:切换|更换|换|选择|重选)(?:一下)?(?:小区|社区|项目)"
                     r"\s*[。.!！?？]?\s*$")
 # What is left of "我是蓝湾雅苑的业主" once the name is out: nothing else was said.
-FILLER = re.compile(r"我是|我住在|我住|住在|我们|我家|业主|小区|社区|这边|那边|好的|是|的|在|嗯|哦|啊|呢"
-                    r"|[\s，,。.!！?？~～、:：]")
+FILLER = re.compile(r"我是|我住在|我住|住在|我们|我家|业主|小区|社区|这边|那边|好的"
+                    r"|是|的|在|嗯|哦|啊|呢|[\s，,。.!！?？~～、:：]")
 NEVER_HOLD = frozenset({"emergency", "human"})
 OFFER_SLOT = "community_offer"      # community ids offered as a numbered list
 QUESTION_SLOT = "community_question"  # the message that was held for the question
