@@ -44,6 +44,14 @@ class CommunityStep:
     text: str | None = None  # None: the turn ends with `replies`
 
 
+def joined(said: list[Reply], replies: list[Reply]) -> list[Reply]:
+    """The route's words lead the answer's first text in one message (one passive reply)."""
+    if not said or not replies or replies[0].kind != "text" or said[-1].kind != "text":
+        return said + replies
+    first = Reply(text=said[-1].text + "\n" + replies[0].text)
+    return [*said[:-1], first, *replies[1:]]
+
+
 class CommunityRoute:
     def __init__(self, residents: ResidentCommunities, texts: Texts) -> None:
         self.residents = residents
@@ -94,7 +102,7 @@ class CommunityRoute:
         if len(homes) == 1 and current is not None:
             with context.serving(current):
                 return CommunityStep(current, [Reply(text=self.texts(
-                    "community_only_one", name=current.name))])
+                    "community_only_one", community=current.name))])
         choices = [c for c in self.directory.list(active_only=True)
                    if not homes or c.id in homes]
         state.slots.pop(QUESTION_SLOT, None)
@@ -104,7 +112,7 @@ class CommunityRoute:
         self.residents.remember(state.openid, chosen.id)
         question = state.slots.pop(QUESTION_SLOT, None)
         with context.serving(chosen):
-            said = self.texts("community_set", name=chosen.name)
+            said = self.texts("community_set", community=chosen.name)
             if question is None:
                 said += self.texts("community_set_outro")
         return CommunityStep(chosen, [Reply(text=said)], text=question)
@@ -114,7 +122,7 @@ class CommunityRoute:
               state: ConversationState) -> Reply:
         state.slots[OFFER_SLOT] = [c.id for c in choices]
         lines = [self.texts(intro)]
-        lines += [self.texts("community_ask_item", number=i, name=c.name)
+        lines += [self.texts("community_ask_item", number=i, community=c.name)
                   for i, c in enumerate(choices, 1)]
         lines.append(self.texts("community_ask_outro"))
         return Reply(text="\n".join(lines))

@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import policy
-from bot.community_route import CommunityRoute
+from bot.community_route import CommunityRoute, joined
 from bot.handover import Handover
 from bot.inbound import Inbound
 from bot.menu import command_key, menu_choice, menu_decision
@@ -123,7 +123,7 @@ class Engine:
         with context.serving(step.community):
             if step.text != text:  # the question held while the community was asked
                 text, decision = step.text, self.understand(step.text)
-            return step.replies + self.answer(text, decision, state, message_id, menu)
+            return joined(step.replies, self.answer(text, decision, state, message_id, menu))
 
     def understand(self, text: str) -> Decision:
         """A bare keyword stands for its menu button; anything else goes to the NLU."""
