@@ -31,3 +31,7 @@ def two(services: Any) -> dict[str, CommunityInfo]:
     load_demo_communities(services.sessions, services.config)
     bind_demo_personas(services.sessions)
     return {c.code: c for c in services.communities.list()}
+
+
+# The console's signed-in staff fixtures, shared with tests/admin.
+from tests.admin.conftest import console_app, make_staff  # noqa: E402,F401
