@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from admin import auth
 from admin.errors import ConsoleError
@@ -143,8 +143,13 @@ def retry(message_id: int) -> Response:
 
 @bp.get("/console/api/canned")
 def canned() -> Response:
+    scope = _service().scope(_user())
+    query = select(CannedReply).order_by(CannedReply.shortcut)
+    if scope is not None:  # company-wide replies, and those of the user's communities
+        query = query.where(or_(CannedReply.community_id.is_(None),
+                                CannedReply.community_id.in_(list(scope))))
     with auth.services().sessions() as session:
-        rows = session.scalars(select(CannedReply).order_by(CannedReply.shortcut)).all()
+        rows = session.scalars(query).all()
         items = [{"shortcut": r.shortcut, "title": r.title, "text": r.text} for r in rows]
     return jsonify(canned=items)
 

@@ -70,7 +70,8 @@ def test_a_communitys_own_topic_is_not_answered_elsewhere(
 def test_directory_names_mentions_and_bad_values(
         sessions: sessionmaker[Session], places: tuple[CommunityInfo, CommunityInfo]) -> None:
     directory = Communities(sessions)
-    assert CommunityKnowledge(sessions).community_names() == ["翠湖", "翠湖花园", "蓝湾", "蓝湾雅苑"]
+    names = CommunityKnowledge(sessions).community_names()
+    assert names == ["翠湖", "翠湖花园", "蓝湾", "蓝湾雅苑"]
     assert directory.mentioned("我住蓝湾3栋").code == "lanwan"
     assert directory.mentioned("翠湖和蓝湾哪个物业费高") is None  # two: not a choice
     with pytest.raises(CommunityError):
