@@ -87,6 +87,16 @@ class CommunityRoute:
         # A question about another community (蓝湾雅苑停车费多少) is answered for it.
         return CommunityStep(mentioned or current, text=text)
 
+    def welcome(self, state: ConversationState) -> list[Reply] | None:
+        """A new follower whose community is not known: welcome without naming one, and
+        ask which (once). None: the usual welcome, for the resident's community."""
+        choices = self.directory.list(active_only=True)
+        if len(choices) < 2 or self.residents.resolve(state.openid) is not None:
+            return None
+        state.slots[ASKED_SLOT] = True
+        menu = self._menu("community_ask_intro", choices, state)
+        return [Reply(text=self.texts("welcome_communities") + "\n" + menu.text)]
+
     # -- steps ---------------------------------------------------------------------------
     def _ask(self, state: ConversationState, text: str) -> CommunityStep:
         choices = self.directory.list(active_only=True)

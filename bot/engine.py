@@ -66,7 +66,8 @@ class Engine:
     # -- events -------------------------------------------------------------
     def on_event(self, inbound: Inbound, state: ConversationState) -> list[Reply]:
         if inbound.event in ("subscribe", "subscribe_scan"):
-            return [Reply(text=self.texts("welcome"))]
+            asked = self.community.welcome(state) if self.community else None
+            return asked or [Reply(text=self.texts("welcome"))]
         if inbound.event == "click":
             decision = menu_decision(inbound.event_key)
             if decision is None:

@@ -153,3 +153,15 @@ def test_binding_checks_the_chosen_communitys_roster(
     done = pusher.text(openid, "4321").text
     assert "绑定成功" in done
     assert ResidentCommunities(services.sessions).home_ids(openid) == [two["lanwan"].id]
+
+
+def test_new_follower_is_welcomed_and_asked_which_community(
+        pusher: Any, services: Any, two: dict[str, CommunityInfo]) -> None:
+    openid = "o_new_follower"
+    welcome = pusher.event(openid, "subscribe").text
+    assert "欢迎关注" in welcome and ASKED in welcome and "翠湖花园物业服务中心" not in welcome
+    reply = pusher.text(openid, "1").text
+    assert "翠湖花园" in reply and "请问有什么可以帮您" in reply
+    assert remembered(services, openid) == two["cuihu"].id
+    bound_welcome = pusher.event(LANWAN, "subscribe").text
+    assert "蓝湾雅苑物业服务中心" in bound_welcome and ASKED not in bound_welcome
