@@ -127,9 +127,14 @@ class Engine:
             return joined(step.replies, self.answer(text, decision, state, message_id, menu))
 
     def understand(self, text: str) -> Decision:
-        """A bare keyword stands for its menu button; anything else goes to the NLU."""
+        """A bare keyword stands for its menu button; anything else goes to the NLU
+        (without "I live in <community>", which the community route reads instead)."""
         command = command_key(text)
-        return (command and menu_decision(command)) or self.nlu.understand(text)
+        if command:
+            return menu_decision(command) or self.nlu.understand(text)
+        if self.community is not None:
+            text = self.community.directory.without_mentions(text)
+        return self.nlu.understand(text)
 
     def answer(self, text: str, decision: Decision, state: ConversationState,
                message_id: int | None, menu: Decision | None = None) -> list[Reply]:

@@ -71,3 +71,20 @@ def test_same_decisions_and_floors_with_two_communities(
     for metric, floor in FLOORS.items():
         floor = min(floor, KNOWN_GAPS.get((path.name, metric), floor))
         assert figures[metric] >= floor, f"{path.name} {metric} = {figures[metric]:.3f}"
+
+
+@pytest.mark.parametrize("prefix", ["我是蓝湾雅苑的，", "蓝湾雅苑", "我住蓝湾 ", "翠湖花园业主，",
+                                    "我家在翠湖小区，"])
+def test_saying_where_one_lives_does_not_change_the_decision(
+        two_community_sessions: sessionmaker[Session], engine: NluEngine, prefix: str) -> None:
+    """The engine leaves "I live in <community>" out before the NLU (the community route
+    reads it); what remains is decided as if it had not been said."""
+    from communities.directory import Communities
+
+    directory = Communities(two_community_sessions)
+    rows = [r for r in read_rows(HELD_OUT[0]) if r.intent == "faq" and r.faq_id]
+    changed = [r.text for r in rows
+               if (engine.understand(directory.without_mentions(prefix + r.text)).faq_id
+                   != engine.understand(r.text).faq_id)]
+    assert not changed
+    assert directory.without_mentions("翠湖中心晚上空调怎么申请") == "翠湖中心晚上空调怎么申请"
