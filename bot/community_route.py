@@ -85,7 +85,8 @@ class CommunityRoute:
         """Decide the community for this message; maybe answer the message itself."""
         community = self.serve(state, text, decision)
         choice = self.check(state, text, decision, community)
-        state.slots.pop(OFFER_SLOT, None)  # a list offered is answered now or never
+        if state.slots.pop(OFFER_SLOT, None) and (choice is None or choice.kind != "pick"):
+            state.slots.pop(QUESTION_SLOT, None)  # a list offered is answered now or never
         if choice is None:
             return CommunityStep(community, text=text)
         return self.act(choice, state, text, community)
@@ -139,11 +140,11 @@ class CommunityRoute:
 
     def welcome(self, state: ConversationState) -> list[Reply] | None:
         """A new follower whose community is not known: welcome without naming one, and
-        ask which (once). None: the usual welcome, for the resident's community."""
+        offer the list (a question that depends on it may still ask, once).
+        None: the usual welcome, for the resident's community."""
         choices = self.directory.list(active_only=True)
         if len(choices) < 2 or self.residents.resolve(state.openid) is not None:
             return None
-        state.slots[ASKED_SLOT] = True
         menu = self._menu("community_ask_intro", choices, state)
         return [Reply(text=self.texts("welcome_communities") + "\n" + menu.text)]
 

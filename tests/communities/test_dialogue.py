@@ -174,5 +174,10 @@ def test_new_follower_is_welcomed_and_asked_which_community(
     reply = pusher.text(openid, "1").text
     assert "翠湖花园" in reply and "请问有什么可以帮您" in reply
     assert remembered(services, openid) == two["cuihu"].id
+    ignored = "o_ignores_welcome"
+    assert ASKED in pusher.event(ignored, "subscribe").text
+    assert ASKED not in pusher.text(ignored, "快递放在哪里取").text
+    assert ASKED in pusher.text(ignored, FEE_QUESTION).text  # it matters now: asked once
+    assert "3.2元" in pusher.text(ignored, "蓝湾").text
     bound_welcome = pusher.event(LANWAN, "subscribe").text
     assert "蓝湾雅苑物业服务中心" in bound_welcome and ASKED not in bound_welcome
