@@ -30,8 +30,8 @@ def test_scoped_agent_sees_only_their_communitys_queue(
     both_ask_for_a_person(pusher)
     lanwan_agent = scoped(make_staff, services, "lanwan1", two["lanwan"])
     company_agent = make_staff("company1")
-    assert [i["openid"] for i in lanwan_agent.get("/console/api/queue").json["waiting"]] == [
-        LANWAN]
+    waiting = lanwan_agent.get("/console/api/queue").json["waiting"]
+    assert [(i["openid"], i["community_name"]) for i in waiting] == [(LANWAN, "蓝湾雅苑")]
     assert {i["openid"] for i in company_agent.get("/console/api/queue").json["waiting"]} == {
         CUIHU, LANWAN}
 
