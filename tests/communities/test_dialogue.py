@@ -181,3 +181,11 @@ def test_new_follower_is_welcomed_and_asked_which_community(
     assert "3.2元" in pusher.text(ignored, "蓝湾").text
     bound_welcome = pusher.event(LANWAN, "subscribe").text
     assert "蓝湾雅苑物业服务中心" in bound_welcome and ASKED not in bound_welcome
+
+
+def test_a_question_about_another_community_is_answered_for_it(
+        pusher: Any, services: Any, two: dict[str, CommunityInfo]) -> None:
+    reply = pusher.text(CUIHU, "蓝湾雅苑的地下车位月租多少钱").text
+    assert "400元" in reply
+    assert ResidentCommunities(services.sessions).resolve(CUIHU).code == "cuihu"  # unchanged
+    assert "300元" in pusher.text(CUIHU, "地下车位月租多少钱").text
