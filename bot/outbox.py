@@ -134,6 +134,7 @@ class Outbox:
         for item_id in ids:
             self._record_ambiguous(item_id, "interrupted mid-send: delivery unknown",
                                    only_if_sending=True)
+            OUTBOX_DUPLICATES_AVOIDED.labels("interrupted").inc()
 
     def _claim(self, now: datetime) -> int | None:
         """Take one due item away from other workers: `sending`, its lease in next_attempt_at.
@@ -180,6 +181,7 @@ class Outbox:
         except WechatApiError as exc:
             if exc.ambiguous:
                 self._record_ambiguous(item_id, f"no answer after sending: {exc.errmsg}")
+                OUTBOX_DUPLICATES_AVOIDED.labels("no_answer").inc()
             else:
                 self._record_failure(item_id, now, exc.errmsg, exc.errcode, exc.retryable)
         except Exception as exc:  # a bug: we cannot tell whether it went out, so not resent
@@ -201,7 +203,6 @@ class Outbox:
             item.status = "ambiguous"
             item.last_error = error
             OUTBOX_SENDS.labels("ambiguous").inc()
-            OUTBOX_DUPLICATES_AVOIDED.labels("not_resent").inc()
             if message is not None:
                 message.status = "ambiguous"
                 message.error = error
@@ -214,8 +215,8 @@ class Outbox:
     def _record_success(self, item_id: int) -> None:
         def apply(item: OutboxItem, message: Message | None) -> None:
             item.status = "sent"
-            OUTBOX_SENDS.labels("sent").inc()
             item.sent_at = utcnow()
+            OUTBOX_SENDS.labels("sent").inc()
             item.last_error = None
             if message is not None:
                 message.status = "sent"
@@ -234,8 +235,8 @@ class Outbox:
             item.last_error = error
             if retryable and item.attempts < self.config.max_attempts:
                 item.status = "pending"
-                OUTBOX_SENDS.labels("retry").inc()
                 item.next_attempt_at = now + self.backoff(item.attempts)
+                OUTBOX_SENDS.labels("retry").inc()
                 log.warning("outbox item %s to %s failed (attempt %s: %s); retry at %s",
                             item.id, item.openid, item.attempts, error, item.next_attempt_at)
                 return

@@ -59,6 +59,7 @@ class Sweeper:
                 continue
             log.info("sweeper: recovering message %s (attempt %s)", claim.message_id,
                      claim.attempts)
+            SWEEPER_RECOVERIES.labels("lease_expired").inc()
             self.gateway.process_claimed(inbound, claim)
             SWEEPER_RECOVERIES.labels("recovered").inc()
             recovered += 1

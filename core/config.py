@@ -124,9 +124,15 @@ class NluConfig:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """Facts the bot tells residents: the property's name and numbers."""
+    """Company-wide service facts, and the defaults the first community is seeded with.
 
+    Each community (the `communities` table) carries its own name, phones and hours;
+    these values only fill the first one on a fresh install (or a migration).
+    """
+
+    community_code: str = "cuihu"
     property_name: str = "翠湖花园"
+    address: str = ""
     hotline: str = "0571-88886666"
     emergency_phone: str = "0571-88886110"
     timezone: str = "Asia/Shanghai"
