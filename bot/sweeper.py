@@ -61,6 +61,5 @@ class Sweeper:
                      claim.attempts)
             SWEEPER_RECOVERIES.labels("lease_expired").inc()
             self.gateway.process_claimed(inbound, claim)
-            SWEEPER_RECOVERIES.labels("recovered").inc()
             recovered += 1
         return recovered
