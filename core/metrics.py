@@ -34,7 +34,7 @@ OUTBOX_DUPLICATES_AVOIDED = Counter("wuye_outbox_duplicates_avoided_total",
                                     "(ambiguous items flagged for an agent instead)", ["how"])
 SWEEPER_RECOVERIES = Counter("wuye_sweeper_recoveries_total",
                              "Stranded inbound pushes the sweeper picked up (lease_expired) "
-                             "or left for a person (given_up)", ["outcome"])
+                             "or left for a person (given_up)", ["state"])
 SLA_BREACHES = Counter("wuye_sla_breaches_total", "Tickets or handovers past their SLA",
                        ["kind"])
 
