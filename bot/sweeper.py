@@ -60,5 +60,6 @@ class Sweeper:
             log.info("sweeper: recovering message %s (attempt %s)", claim.message_id,
                      claim.attempts)
             self.gateway.process_claimed(inbound, claim)
+            SWEEPER_RECOVERIES.labels("recovered").inc()
             recovered += 1
         return recovered

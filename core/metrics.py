@@ -33,8 +33,8 @@ OUTBOX_DUPLICATES_AVOIDED = Counter("wuye_outbox_duplicates_avoided_total",
                                     "Sends not repeated because WeChat may already have them "
                                     "(ambiguous items flagged for an agent instead)", ["how"])
 SWEEPER_RECOVERIES = Counter("wuye_sweeper_recoveries_total",
-                             "Stranded inbound pushes the sweeper picked up (lease_expired) "
-                             "or left for a person (given_up)", ["state"])
+                             "Stranded inbound pushes the sweeper picked up (recovered) or "
+                             "left for a person (given_up)", ["outcome"])
 SLA_BREACHES = Counter("wuye_sla_breaches_total", "Tickets or handovers past their SLA",
                        ["kind"])
 
