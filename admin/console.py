@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from admin import auth
+from admin import auth, labels
 from admin.errors import ConsoleError
 from admin.service import ConsoleService
 from admin.tickets import TICKET_TYPES, create_ticket, update_ticket
@@ -49,8 +49,11 @@ def _body() -> dict[str, Any]:
 
 
 @bp.get("/console")
-def page() -> str:
-    return render_template("console.html", user=_user(), ticket_types=TICKET_TYPES)
+def page() -> Any:
+    if _user().is_staff:
+        return redirect(url_for("worker.home"))
+    return render_template("console.html", user=_user(), ticket_types=TICKET_TYPES,
+                           labels=labels.for_js())
 
 
 @bp.get("/console/api/queue")

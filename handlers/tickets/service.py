@@ -293,11 +293,20 @@ class TicketService:
         with context.serving(Communities(self.sessions).get(view.community_id)):
             self._notify(view, key, note)
 
-    def _notify(self, view: TicketView, key: str, note: str) -> None:
-        text = self.texts(key, number=view.number, type_name=self.life.type_name(view.type),
+    def notice_text(self, view: TicketView, note: str = "") -> str:
+        """The words the resident gets for the ticket's state: shown to staff before sending."""
+        key = "notice_resolved" if view.state == "resolved" else "notice_state"
+        with context.serving(Communities(self.sessions).get(view.community_id)):
+            return self._notice_text(view, key, note)
+
+    def _notice_text(self, view: TicketView, key: str, note: str) -> str:
+        return self.texts(key, number=view.number, type_name=self.life.type_name(view.type),
                           state_name=self.life.state_name(view.state),
                           department=view.department, note=f"（{note}）" if note else "",
                           deadline=local_time(view.deadline, self.config.service.timezone))
+
+    def _notify(self, view: TicketView, key: str, note: str) -> None:
+        text = self._notice_text(view, key, note)
         template = self.config.tickets.notice_template_id or None
         data = {"first": {"value": text}, "keyword1": {"value": view.number},
                 "keyword2": {"value": self.life.state_name(view.state)}} if template else None
