@@ -71,6 +71,18 @@ def on_ticket_closed(session: Session, ticket: Ticket, now: datetime,
         due_at=now + timedelta(hours=config.callback_due_hours), created_at=now))
 
 
+def on_promise(session: Session, ticket: Ticket, now: datetime, config: DeskConfig,
+               reason: str) -> None:
+    """The bot told the resident a person will call (a dissatisfied ticket rating)."""
+    key = f"promise:{ticket.number}:{_closes(session, ticket.id)}:{ticket.rating}"
+    if session.scalar(select(Callback.id).where(Callback.dedupe_key == key)) is not None:
+        return
+    session.add(Callback(
+        community_id=ticket.community_id, dedupe_key=key[:96], source="promise",
+        ticket_id=ticket.id, ticket_type=ticket.type, openid=ticket.openid, reason=reason,
+        due_at=now + timedelta(hours=min(config.callback_due_hours, 24)), created_at=now))
+
+
 def add(sessions: sessionmaker[Session], key: str, source: str, openid: str | None,
         reason: str, config: DeskConfig, community_id: int | None = None,
         now: datetime | None = None) -> bool:

@@ -12,6 +12,7 @@ import admin
 from bot import simulator, webhook
 from bot.fake_wechat import FakeWechatApi
 from core.config import Config, ServerConfig, load_config
+from desk import jobs as desk_jobs
 from handlers.tickets.demo import load_demo_households
 from wuye.services import Services, build_services
 
@@ -53,6 +54,7 @@ def create_app(config: Config | None = None, services: Services | None = None,
 
     if background:
         services.outbox.start_background()
+        desk_jobs.start_background(services)  # SLA watch etc. (also in `wuye worker`)
         _start_reloader(services)
     return app
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from core.config import ConfigError, load_config
 from core.db import upgrade
 from core.logging import configure_logging
-from wuye import cli_admin, cli_nlu, cli_tickets
+from wuye import cli_admin, cli_desk, cli_nlu, cli_tickets
 
 log = logging.getLogger("wuye")
 
@@ -74,17 +74,23 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _worker(_args: argparse.Namespace) -> int:
-    """The outbox sender as its own process, for deployments with several web workers."""
+    """The outbox sender and the desk jobs (SLA watch, photos, quality queue) as their own
+    process, for deployments with several web workers."""
     from bot.outbox import run_worker
+    from desk.jobs import run_forever as run_desk_jobs
     from wuye.services import build_services
 
     services = build_services(load_config())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    desk = threading.Thread(target=run_desk_jobs, args=(services, stop), name="desk-jobs",
+                            daemon=True)
+    desk.start()
     try:
         run_worker(services.outbox, stop)
     finally:
+        desk.join(timeout=10)
         services.close()
     return 0
 
@@ -108,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_nlu.add_commands(sub)
     cli_tickets.add_commands(sub)
     cli_admin.add_commands(sub)
+    cli_desk.add_commands(sub)
     return parser
 
 

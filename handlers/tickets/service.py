@@ -216,6 +216,8 @@ class TicketService:
             self._apply_state(ticket, target, now)
             if target == "reopened":
                 ticket.callback_needed = True
+                callbacks.on_promise(session, ticket, now, self.config.desk,
+                                     f"{ticket.number} 业主评价{score}分，已重新处理，需电话回访")
             return TicketView.of(ticket)
 
     # -- reading ----------------------------------------------------------------
