@@ -209,12 +209,13 @@ def _local(moment: datetime, config: Config) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def watch_for(services: Any) -> SlaWatch:
+def watch_for(services: Any, config: Config | None = None) -> SlaWatch:
     """The watch wired to the app's services (rules from the dispatch rules file)."""
     tickets = services.deps.tickets
+    config = config or services.config
 
     def resolve_after(ticket_type: str, priority: str, start: datetime) -> datetime | None:
         return tickets.rules.deadlines(ticket_type, priority, start)[1]
 
-    return SlaWatch(services.sessions, services.config, BreachRules.of(tickets.rules.data),
+    return SlaWatch(services.sessions, config, BreachRules.of(tickets.rules.data),
                     Deadlines(resolve_after), publish=services.handover.publish)
