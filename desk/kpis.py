@@ -125,7 +125,8 @@ def _repeat_complaints(complaints: list[dict[str, Any]],
     count = 0
     for ticket in complaints:
         who = {ticket["openid"], ticket["room_key"]} - {None, ""}
-        if any(o["at"] < ticket["at"] and o["at"] >= ticket["at"] - REPEAT_WINDOW
+        if any((o["at"], o["id"]) < (ticket["at"], ticket["id"])
+               and o["at"] >= ticket["at"] - REPEAT_WINDOW
                and o["category"] == ticket["category"]
                and who & ({o["openid"], o["room_key"]} - {None, ""}) for o in seen):
             count += 1
