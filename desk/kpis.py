@@ -106,8 +106,8 @@ def adjusted(satisfaction: float | None, response: float | None) -> float | None
     """DOMAIN.md: every 5 points of response rate below 70% lowers satisfaction by 1 point."""
     if satisfaction is None or response is None or response >= SURVEY_FLOOR:
         return satisfaction
-    steps = int((SURVEY_FLOOR - response) * 100 // 5)
-    return max(satisfaction - steps / 100, 0.0)
+    steps = int(round((SURVEY_FLOOR - response) * 100, 6) // 5)
+    return round(max(satisfaction - steps / 100, 0.0), 6)
 
 
 def _callback_rate(rows: Rows, ticket_type: str) -> float | None:

@@ -115,3 +115,33 @@ def app_config(app_config: Config, paging: PagingGateway) -> Config:
     desk = dataclasses.replace(app_config.desk, dispatch_template_id="tpl-dispatch",
                                paging_url=paging.url, paging_timeout_seconds=2.0)
     return dataclasses.replace(app_config, desk=desk)
+
+
+@dataclass
+class StaffClient:
+    """A signed-in browser session for one of the crew (test client + CSRF token)."""
+
+    client: Any
+    csrf: str
+
+    def get(self, path: str) -> Any:
+        return self.client.get(path)
+
+    def form(self, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
+        return self.client.post(path, data={**data, "csrf_token": self.csrf}, **kwargs)
+
+    def post(self, path: str, json: dict[str, Any] | None = None) -> Any:
+        return self.client.post(path, json=json or {}, headers={"X-CSRF-Token": self.csrf})
+
+
+@pytest.fixture()
+def make_staff_client(app: Any) -> Any:
+    from tests.admin.conftest import csrf_of, sign_in
+
+    def make(user: User) -> StaffClient:
+        client = app.test_client()
+        assert sign_in(client, user.username, PASSWORD).status_code == 302
+        page = client.get("/console/tickets").text
+        return StaffClient(client, csrf_of(page))
+
+    return make
