@@ -124,8 +124,8 @@ class StaffClient:
     client: Any
     csrf: str
 
-    def get(self, path: str) -> Any:
-        return self.client.get(path)
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
 
     def form(self, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
         return self.client.post(path, data={**data, "csrf_token": self.csrf}, **kwargs)
