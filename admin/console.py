@@ -63,7 +63,10 @@ def queue() -> Response:
 
 @bp.get("/console/api/conversations/<openid>")
 def conversation(openid: str) -> Response:
-    return jsonify(_service().detail(openid))
+    service = _service()
+    found = service.detail(openid)
+    service.mark_seen(openid, _user(), found["history"])
+    return jsonify(found)
 
 
 @bp.post("/console/api/conversations/<openid>/take")
@@ -133,6 +136,22 @@ def canned() -> Response:
         rows = session.scalars(select(CannedReply).order_by(CannedReply.shortcut)).all()
         items = [{"shortcut": r.shortcut, "title": r.title, "text": r.text} for r in rows]
     return jsonify(canned=items)
+
+
+@bp.post("/console/api/presence/offline")
+def presence_gone() -> Response:
+    """The page is closing (navigator.sendBeacon on pagehide): offline at once."""
+    UserStore(auth.services().sessions).set_presence(_user().id, "offline")
+    auth.services().handover.publish({"type": "presence", "agent_id": _user().id,
+                                      "presence": "offline"})
+    return jsonify(ok=True)
+
+
+@bp.get("/console/api/alerts")
+def my_alerts() -> Response:
+    from desk import alerts
+
+    return jsonify(alerts=alerts.unread(auth.services().sessions, _user().id))
 
 
 @bp.post("/console/api/presence")

@@ -61,8 +61,8 @@ def seed(services: Any, agent_id: int) -> dict[str, int]:
 def test_every_kpi_from_known_records(services: Any, crew: Crew) -> None:
     ids = seed(services, crew.agent.id)
     first = new_ticket(services, "保安态度很差", kind="complaint", openid="o_k1", now=DAY)
-    again = new_ticket(services, "保安态度太差了又不理人", kind="complaint", openid="o_k1",
-                       now=DAY + timedelta(hours=2))
+    new_ticket(services, "保安态度太差了又不理人", kind="complaint", openid="o_k1",
+               now=DAY + timedelta(hours=2))
     other = new_ticket(services, "楼下半夜装修太吵了", kind="complaint", openid="o_k2", now=DAY)
     leak = new_ticket(services, "卫生间漏水", openid="o_k3", now=DAY)
     tickets = services.deps.tickets
