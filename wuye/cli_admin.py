@@ -24,6 +24,8 @@ def add_commands(subparsers: Any) -> None:
     add.add_argument("--department", default="", help="staff: their department, e.g. 工程部")
     add.add_argument("--head", action="store_true", help="staff: the department's head")
     add.add_argument("--display-name", default="", help="name shown in the console")
+    add.add_argument("--community", action="append", default=[], metavar="CODE",
+                     help="serve only this community (repeatable; none: the whole company)")
     add.set_defaults(func=_user_add)
 
 
@@ -37,17 +39,22 @@ def _read_password() -> str:
 
 def _user_add(args: argparse.Namespace) -> int:
     from admin.users import UserError, UserStore
+    from communities.directory import Communities, CommunityError
+    from communities.staff import StaffScopes
 
     config = load_config()
     engine = make_engine(config.database_url)
     try:
-        store = UserStore(make_session_factory(engine))
+        sessions = make_session_factory(engine)
+        scope = [Communities(sessions).require(code).id for code in args.community]
+        store = UserStore(sessions)
         user = store.create(args.name, _read_password(), args.role, args.display_name)
+        StaffScopes(sessions).set(user.id, scope)
         if args.department:
             from desk.staff import Staff
 
-            Staff(make_session_factory(engine)).assign(user.id, args.department, args.head)
-    except (UserError, ValueError) as exc:
+            Staff(sessions).assign(user.id, args.department, args.head)
+    except (UserError, CommunityError, ValueError) as exc:
         print(f"无法创建用户：{exc}", file=sys.stderr)
         return 1
     finally:
