@@ -23,6 +23,8 @@ from flask import (
 from sqlalchemy import select
 
 from admin import auth, desk_wiring, labels
+from communities.directory import Communities
+from communities.staff import Scope, StaffScopes, allows
 from core.db import utcnow
 from core.models import Message, Ticket
 from core.models.desk import TicketPhoto
@@ -45,6 +47,11 @@ def _services() -> Any:
     return auth.services()
 
 
+def _scope() -> Scope:
+    """The communities the signed-in user serves (None: the whole company)."""
+    return StaffScopes(_services().sessions).of(auth.current_user().id)
+
+
 def _zone() -> ZoneInfo:
     return ZoneInfo(_services().config.service.timezone)
 
@@ -53,8 +60,11 @@ def _zone() -> ZoneInfo:
 def tickets() -> str:
     services = _services()
     found = board.BoardFilter.from_args(request.args)
-    rows = board.rows(services.sessions, found, utcnow(), _zone())
+    scope = _scope()
+    rows = board.rows(services.sessions, found, utcnow(), _zone(), scope)
+    communities = [c for c in Communities(services.sessions).list() if allows(scope, c.id)]
     return render_template("board.html", rows=rows, f=found, left_text=board.left_text,
+                           communities=communities,
                            departments=Staff(services.sessions).department_names(),
                            life=services.deps.tickets.life, zone=_zone())
 
@@ -62,7 +72,7 @@ def tickets() -> str:
 @bp.get("/console/api/tickets")
 def tickets_json() -> Response:
     found = board.BoardFilter.from_args(request.args)
-    rows = board.rows(_services().sessions, found, utcnow(), _zone())
+    rows = board.rows(_services().sessions, found, utcnow(), _zone(), _scope())
     for row in rows:
         row["created_at"] = row["created_at"].isoformat()
         row["state_name"] = labels.state(row["state"])
@@ -75,7 +85,7 @@ def ticket(number: str) -> str:
     tickets_service = services.deps.tickets
     with services.sessions() as session:
         row = session.scalars(select(Ticket).where(Ticket.number == number)).first()
-        if row is None:
+        if row is None or not allows(_scope(), row.community_id):
             abort(404)
         ticket_id, openid, department = row.id, row.openid, row.department
         created = row.created_at
@@ -102,6 +112,18 @@ def _conversation(openid: str | None, around: Any) -> list[dict[str, Any]]:
                                .order_by(Message.id.desc()).limit(CONVERSATION_LIMIT)).all()
         return [{"direction": m.direction, "sender": m.sender, "text": m.text,
                  "type": m.msg_type, "at": m.created_at} for m in reversed(rows)]
+
+
+@bp.before_request
+def _in_scope() -> None:
+    """Changes and previews of one ticket: only within the user's communities."""
+    number = (request.view_args or {}).get("number")
+    if number is None:
+        return
+    with _services().sessions() as session:
+        community = session.scalar(select(Ticket.community_id).where(Ticket.number == number))
+    if not allows(_scope(), community):
+        abort(404)
 
 
 @bp.get("/console/api/tickets/<number>/preview")

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from admin import auth, labels
 from admin.users import UserStore
+from communities.staff import Scope, StaffScopes
 from core.db import utcnow
 from desk import callbacks, charts, export, kpis
 from desk import quality as quality_review
@@ -35,6 +36,10 @@ def _services() -> Any:
     return auth.services()
 
 
+def _scope() -> Scope:
+    return StaffScopes(_services().sessions).of(auth.current_user().id)
+
+
 def _admin_only() -> None:
     if not auth.current_user().is_admin:
         abort(403)
@@ -43,7 +48,7 @@ def _admin_only() -> None:
 # -- callbacks (回访) -----------------------------------------------------------------
 @bp.get("/console/callbacks", endpoint="callbacks")
 def callback_list() -> str:
-    rows = callbacks.open_list(_services().sessions)
+    rows = callbacks.open_list(_services().sessions, _scope())
     return render_template("callbacks.html", rows=rows,
                            sources=labels.table()["callback_sources"])
 
@@ -62,7 +67,7 @@ def record_callback(callback_id: int) -> Response:
     services = _services()
     try:
         outcome = callbacks.record(services.sessions, callback_id, user.id, reached, satisfied,
-                                   form.get("note", ""))
+                                   form.get("note", ""), communities=_scope())
     except callbacks.CallbackError as exc:
         flash(str(exc), "error")
         return redirect(url_for("desk_pages.callbacks"))
@@ -108,7 +113,8 @@ def quality() -> str:
     _admin_only()
     services = _services()
     quality_review.collect(services.sessions, services.config)
-    return render_template("quality.html", rows=quality_review.pending(services.sessions),
+    return render_template("quality.html",
+                           rows=quality_review.pending(services.sessions, _scope()),
                            names=UserStore(services.sessions).names(),
                            reasons=labels.table()["quality_reasons"])
 
@@ -152,9 +158,11 @@ def _kpi_report(start: date, end: date, grain: str) -> dict[str, Any]:
     from communities.directory import Communities
 
     services = _services()
-    communities = {c.id: c.name for c in Communities(services.sessions).list()}
+    scope = _scope()
+    communities = {c.id: c.name for c in Communities(services.sessions).list()
+                   if scope is None or c.id in scope}
     return kpis.report(services.sessions, services.config, start, end, grain,
-                       UserStore(services.sessions).names(), communities)
+                       UserStore(services.sessions).names(), communities, scope)
 
 
 def _period() -> tuple[date, date, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from admin import auth, desk_wiring
 from core.models import Ticket
+from communities.staff import StaffScopes
 from desk import alerts, media
 from desk.staff import Staff, StaffError
 from desk.wechat import WechatDeskError, authorize_url, openid_for_code
@@ -36,7 +37,8 @@ def home() -> str:
     services = _services()
     user = auth.current_user()
     who = desk_wiring.actor(services, user)
-    found = desk_wiring.work(services).worker_tickets(who)
+    scope = StaffScopes(services.sessions).of(user.id)
+    found = desk_wiring.work(services).worker_tickets(who, scope)
     return render_template("worker.html", me=who, new=found["new"], mine=found["mine"],
                            alerts=alerts.unread(services.sessions, user.id))
 

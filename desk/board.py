@@ -31,6 +31,7 @@ class BoardFilter:
     day_to: date | None = None
     q: str = ""  # ticket number, room, or the last 4 digits of a phone
     assignee_id: int | None = None
+    community_id: int | None = None
 
     @classmethod
     def from_args(cls, args: Any) -> BoardFilter:
@@ -41,6 +42,7 @@ class BoardFilter:
                 return None
 
         assignee = str(args.get("assignee") or "")
+        community = str(args.get("community") or "")
         return cls(state=str(args.get("state") or ""), type=str(args.get("type") or ""),
                    department=str(args.get("department") or ""),
                    priority=str(args.get("priority") or ""),
@@ -48,7 +50,8 @@ class BoardFilter:
                    place=str(args.get("place") or "").strip()[:32],
                    day_from=day("from"), day_to=day("to"),
                    q=str(args.get("q") or "").strip()[:32],
-                   assignee_id=int(assignee) if assignee.isdigit() else None)
+                   assignee_id=int(assignee) if assignee.isdigit() else None,
+                   community_id=int(community) if community.isdigit() else None)
 
 
 def apply(query: Select[Any], f: BoardFilter, now: datetime, zone: ZoneInfo) -> Select[Any]:
@@ -60,6 +63,8 @@ def apply(query: Select[Any], f: BoardFilter, now: datetime, zone: ZoneInfo) -> 
                           (Ticket.priority, f.priority)):
         if value:
             query = query.where(column == value)
+    if f.community_id is not None:
+        query = query.where(Ticket.community_id == f.community_id)
     if f.assignee_id is not None:
         query = query.where(Ticket.assignee_id == f.assignee_id)
     if f.overdue:
@@ -88,11 +93,11 @@ def _search(q: str) -> Any:
 
 
 def rows(sessions: sessionmaker[Session], f: BoardFilter, now: datetime, zone: ZoneInfo,
-         communities: list[int] | None = None) -> list[dict[str, Any]]:
+         communities: frozenset[int] | None = None) -> list[dict[str, Any]]:
     """Open emergencies first, then by deadline; each row carries its SLA countdown."""
     query = apply(select(Ticket), f, now, zone)
     if communities is not None:
-        query = query.where(Ticket.community_id.in_(communities))
+        query = query.where(Ticket.community_id.in_(sorted(communities)))
     query = query.order_by(Ticket.priority, Ticket.created_at.desc()).limit(PAGE_SIZE)
     with sessions() as session:
         names = dict(session.execute(select(ConsoleUser.id, ConsoleUser.display_name)).all())

@@ -109,12 +109,13 @@ class Outcome:
 
 
 def record(sessions: sessionmaker[Session], callback_id: int, agent_id: int, reached: bool,
-           satisfied: bool | None, note: str, now: datetime | None = None) -> Outcome:
+           satisfied: bool | None, note: str, now: datetime | None = None,
+           communities: frozenset[int] | None = None) -> Outcome:
     """Close one callback with its outcome; not reached stays a done attempt with a note."""
     now = now or utcnow()
     with transaction(sessions) as session:
         row = session.get(Callback, callback_id)
-        if row is None:
+        if row is None or (communities is not None and row.community_id not in communities):
             raise CallbackError("找不到该回访记录")
         if row.status == "done":
             raise CallbackError("该回访已记录结果")
@@ -129,12 +130,12 @@ def record(sessions: sessionmaker[Session], callback_id: int, agent_id: int, rea
 
 
 def open_list(sessions: sessionmaker[Session],
-              communities: list[int] | None = None) -> list[dict[str, Any]]:
+              communities: frozenset[int] | None = None) -> list[dict[str, Any]]:
     """Open callbacks, the most overdue first."""
     query = select(Callback, Ticket.number).outerjoin(Ticket, Ticket.id == Callback.ticket_id) \
         .where(Callback.status == "open").order_by(Callback.due_at, Callback.id)
     if communities is not None:
-        query = query.where(Callback.community_id.in_(communities))
+        query = query.where(Callback.community_id.in_(sorted(communities)))
     with sessions() as session:
         return [as_dict(row, number) for row, number in session.execute(query)]
 

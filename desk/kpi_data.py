@@ -61,12 +61,15 @@ class Rows:
                 t for t in self.tickets if t["at"] < start and t["type"] == "complaint"])
 
     def only(self, community_id: int | None) -> Rows:
+        return self.among({community_id})
+
+    def among(self, ids: set[int | None] | frozenset[int]) -> Rows:
         def mine(row: dict[str, Any]) -> bool:
-            return row.get("community_id") == community_id
+            return row.get("community_id") in ids
 
         return replace(
-            self, inbound=[m for m in self.inbound if m.community_id == community_id],
-            conversations=[c for c in self.conversations if c[1] == community_id],
+            self, inbound=[m for m in self.inbound if m.community_id in ids],
+            conversations=[c for c in self.conversations if c[1] in ids],
             handovers=[h for h in self.handovers if mine(h)],
             ratings=[r for r in self.ratings if mine(r)],
             tickets=[t for t in self.tickets if mine(t)],

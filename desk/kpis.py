@@ -223,11 +223,15 @@ class Period:
 
 def report(sessions: sessionmaker[Session], config: Config, start: date, end: date,
            grain: str = "day", names: dict[int, str] | None = None,
-           communities: dict[int, str] | None = None) -> dict[str, Any]:
-    """The whole KPI report for [start, end] in the property's time zone."""
+           communities: dict[int, str] | None = None,
+           scope: frozenset[int] | None = None) -> dict[str, Any]:
+    """The whole KPI report for [start, end] in the property's time zone; `scope` limits
+    it to some communities (a scoped supervisor)."""
     period = Period(start, end, ZoneInfo(config.service.timezone))
     lower, upper = period.bounds(start, end + timedelta(days=1))
     rows = load(sessions, lower, upper)
+    if scope is not None:
+        rows = rows.among(scope)
     series = []
     for label, first, after in buckets(start, end, grain):
         a, b = period.bounds(first, after)

@@ -106,10 +106,13 @@ def _agent_texts(session: Session, record: HandoverRecord) -> list[str]:
     return [t for t in session.scalars(query.order_by(Message.id)) if t]
 
 
-def pending(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+def pending(sessions: sessionmaker[Session],
+            communities: frozenset[int] | None = None) -> list[dict[str, Any]]:
+    query = select(QualityReview).where(QualityReview.status == "pending")
+    if communities is not None:
+        query = query.where(QualityReview.community_id.in_(sorted(communities)))
     with sessions() as session:
-        rows = session.scalars(select(QualityReview).where(QualityReview.status == "pending")
-                               .order_by(QualityReview.id)).all()
+        rows = session.scalars(query.order_by(QualityReview.id)).all()
         return [as_dict(r) for r in rows]
 
 

@@ -133,15 +133,19 @@ class Work:
         self.tickets.add_note(number, by.label, text)
 
     # -- what a worker sees -------------------------------------------------------------
-    def worker_tickets(self, by: Actor) -> dict[str, list[Ticket]]:
-        """Their department's new (unassigned) tickets and their own open ones."""
+    def worker_tickets(self, by: Actor,
+                       communities: frozenset[int] | None = None) -> dict[str, list[Ticket]]:
+        """Their department's new (unassigned) tickets, in the communities they serve,
+        and their own open ones."""
         if by.member is None:
             return {"new": [], "mine": []}
+        query = select(Ticket).where(
+            Ticket.department == by.member.department, Ticket.assignee_id.is_(None),
+            Ticket.state.in_(("dispatched", "reopened")))
+        if communities is not None:
+            query = query.where(Ticket.community_id.in_(sorted(communities)))
         with self.sessions() as session:
-            free = session.scalars(select(Ticket).where(
-                Ticket.department == by.member.department, Ticket.assignee_id.is_(None),
-                Ticket.state.in_(("dispatched", "reopened"))).order_by(
-                Ticket.priority, Ticket.created_at)).all()
+            free = session.scalars(query.order_by(Ticket.priority, Ticket.created_at)).all()
             mine = session.scalars(select(Ticket).where(
                 Ticket.assignee_id == by.user_id,
                 or_(Ticket.state.in_(OPEN_WORK), Ticket.state == "resolved"))
