@@ -11,8 +11,8 @@ from flask import session as web_session
 from sqlalchemy import select
 
 from admin import auth, desk_wiring
-from core.models import Ticket
 from communities.staff import StaffScopes
+from core.models import Ticket
 from desk import alerts, media
 from desk.staff import Staff, StaffError
 from desk.wechat import WechatDeskError, authorize_url, openid_for_code
