@@ -69,7 +69,7 @@ def tickets() -> str:
                            life=services.deps.tickets.life, zone=_zone())
 
 
-@bp.get("/console/api/tickets")
+@bp.get("/console/api/board")
 def tickets_json() -> Response:
     found = board.BoardFilter.from_args(request.args)
     rows = board.rows(_services().sessions, found, utcnow(), _zone(), _scope())

@@ -28,7 +28,7 @@ def test_board_filters_and_searches(services: Any, crew: Crew, make_staff_client
     head = make_staff_client(crew.head)
 
     def numbers(query: str) -> list[str]:
-        page = head.get(f"/console/api/tickets?{query}").get_json()
+        page = head.get(f"/console/api/board?{query}").get_json()
         return [t["number"] for t in page["tickets"]]
 
     assert numbers("")[0] == lift  # the emergency first
