@@ -136,3 +136,25 @@ def test_a_repair_from_photo_to_callback_and_kpi(live_url: str, browser: Any,
     assert boss.locator("#kpi-callback_rate_repair .value").text_content() == "100.0%"
     assert boss.locator("#kpi-satisfaction_rate .value").text_content() == "100.0%"
     assert boss.locator("svg.chart").count() >= 3
+
+
+def test_the_console_history_scrolls_in_its_own_pane_at_900_px(
+        live_url: str, browser: Any) -> None:
+    resident = page_for(browser, 420, 860)
+    resident.goto(f"{live_url}/simulator")
+    resident.select_option("#persona", "demo_cuihu_502")
+    for i in range(12):
+        say(resident, f"物业费怎么交{i}", "缴费")
+    say(resident, "转人工", "人工客服")
+    agent = page_for(browser, 1280, 900)
+    sign_in(agent, live_url, "wang")
+    agent.click("#queue-waiting li[data-openid='demo_cuihu_502']")
+    agent.click("#btn-take")
+    agent.locator("#btn-send:enabled").wait_for()
+    box = agent.locator("#reply-text").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 900  # the reply box stays on screen
+    sizes = agent.evaluate("(() => { const h = document.querySelector('#history');"
+                           " return [h.scrollHeight, h.clientHeight, h.scrollTop]; })()")
+    assert sizes[0] > sizes[1] and sizes[2] > 0  # its own scroll, at the newest message
+    assert agent.evaluate("document.documentElement.scrollHeight") <= 900
+    assert agent.locator("#history .nlu", has_text="咨询").count() > 0  # intents in Chinese
