@@ -86,3 +86,24 @@ def test_a_dissatisfied_ticket_rating_is_a_promised_call(services: Any) -> None:
     services.deps.tickets.rate(number, 1, "resident:o_resident")
     [row] = callbacks.open_list(services.sessions)
     assert (row["source"], row["ticket"]) == ("promise", number)
+
+
+def test_a_low_chat_rating_enters_the_callback_list_and_the_quality_queue(
+        services: Any, crew: Crew, pusher: Any) -> None:
+    from core.db import transaction
+    from desk import quality
+
+    pusher.text("o_unhappy", "转人工")
+    services.handover.take_over("o_unhappy", crew.agent.id)
+    with transaction(services.sessions) as session:
+        services.handover.note_agent_reply(session, "o_unhappy")
+    services.handover.close("o_unhappy", crew.agent.id)
+    reply = pusher.text("o_unhappy", "不满意")
+    assert "客服主管" in reply.text
+    [row] = callbacks.open_list(services.sessions)
+    assert (row["source"], row["openid"], row["ticket"]) == ("rating", "o_unhappy", None)
+    pusher.text("o_unhappy", "不满意")  # not asked again: no second callback
+    assert len(callbacks.open_list(services.sessions)) == 1
+    quality.collect(services.sessions, services.config)
+    [review] = quality.pending(services.sessions)
+    assert review["reason"] == "dissatisfied" and review["agent_id"] == crew.agent.id
