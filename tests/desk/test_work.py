@@ -96,3 +96,23 @@ def test_another_worker_cannot_work_a_ticket_dispatched_to_someone_else(
     work.accept(number, actor(services, crew.worker))
     with pytest.raises(WorkError, match="未派给您"):
         work.complete(number, actor(services, crew.other_worker))
+
+
+def test_a_dispatch_is_announced_live_to_the_workers_console(
+        services: Any, crew: Crew, redis_client: Any) -> None:
+    import json
+
+    from bot.handover import EVENTS_CHANNEL
+
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(EVENTS_CHANNEL)
+    number = new_ticket(services)
+    desk_wiring.work(services).dispatch(number, crew.worker.id, actor(services, crew.head))
+    events = []
+    for _ in range(20):
+        message = pubsub.get_message(timeout=0.2)
+        if message:
+            events.append(json.loads(message["data"]))
+    pubsub.close()
+    [alert] = [e for e in events if e["type"] == "alert"]
+    assert alert["user_ids"] == [crew.worker.id] and alert["ticket"] == number
