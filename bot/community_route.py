@@ -1,12 +1,18 @@
 """One route: which community (小区) this resident is answered for.
 
-`CommunityRoute.step` runs on every text before the intent's action. It
+`CommunityRoute.step` runs on every text before the intent's action; it is three
+parts, so that a routing table can take them apart: `serve` (before routing: the
+community of this turn, a mentioned name inferred), `check` (the route itself: only
+looks, returns a CommunityChoice or None) and `act` (what the chosen step does and
+says). Together they
 - takes the answer to "which community?" (a number from the list or a name);
 - infers the community from a name mentioned in any message, for an unbound
   resident or one with a home there (a switch);
 - switches on request (切换小区) between the communities of the resident's homes;
-- asks an unbound resident once, when there is more than one community, and keeps
-  the question to answer it right after the choice.
+- asks an unbound resident once, when there is more than one community and the
+  answer depends on it (a fee that differs, a ticket that must belong to one), and
+  keeps the question to answer it right after the choice; what is the same
+  everywhere is answered at once.
 Emergencies and requests for a person are never held up by the question.
 The choice is remembered on the resident row (communities.residents).
 """
@@ -23,6 +29,8 @@ from communities import context
 from communities.directory import CommunityInfo
 from communities.residents import ResidentCommunities
 from handlers.texts import Texts
+from knowledge_base.overrides import CommunityKnowledge
+from nlu.decision import Decision
 
 SWITCH = re.compile(r"^\s*(?:我要|我想|帮我)?(?:切换|更换|换|选择|重选)(?:一下)?(?:小区|社区|项目)"
                     r"\s*[。.!！?？]?\s*$")
@@ -30,9 +38,20 @@ SWITCH = re.compile(r"^\s*(?:我要|我想|帮我)?(?:切换|更换|换|选择|�
 FILLER = re.compile(r"我是|我住在|我住|住在|我们|我家|业主|小区|社区|这边|那边|好的"
                     r"|是|的|在|嗯|哦|啊|呢|[\s，,。.!！?？~～、:：]")
 NEVER_HOLD = frozenset({"emergency", "human"})
+# A ticket belongs to one community: know which before the form starts.
+NEEDS_COMMUNITY = frozenset({"repair", "complaint", "suggestion", "service_request"})
 OFFER_SLOT = "community_offer"      # community ids offered as a numbered list
 QUESTION_SLOT = "community_question"  # the message that was held for the question
 ASKED_SLOT = "community_asked"      # asked once in this conversation
+
+
+@dataclass(frozen=True)
+class CommunityChoice:
+    """What the route chose: `pick` a community (answer to the list, or only a name),
+    list the resident's communities to `switch`, or `ask` which one."""
+
+    kind: str  # pick | switch | ask
+    community_id: int | None = None
 
 
 @dataclass
@@ -57,43 +76,75 @@ class CommunityRoute:
         self.residents = residents
         self.directory = residents.directory
         self.texts = texts
+        self.knowledge = CommunityKnowledge(residents.sessions)
 
     def resolve(self, openid: str) -> CommunityInfo | None:
         return self.residents.resolve(openid)
 
-    def step(self, state: ConversationState, text: str, intent: str) -> CommunityStep:
+    def step(self, state: ConversationState, text: str, decision: Decision) -> CommunityStep:
         """Decide the community for this message; maybe answer the message itself."""
+        community = self.serve(state, text, decision)
+        choice = self.check(state, text, decision, community)
+        if state.slots.pop(OFFER_SLOT, None) and (choice is None or choice.kind != "pick"):
+            state.slots.pop(QUESTION_SLOT, None)  # a list offered is answered now or never
+        if choice is None:
+            return CommunityStep(community, text=text)
+        return self.act(choice, state, text, community)
+
+    def serve(self, state: ConversationState, text: str,
+              decision: Decision) -> CommunityInfo | None:
+        """Before routing: the community this message is answered for. A community the
+        resident names is theirs from now on when they are unbound or have a home
+        there; a question about another one (蓝湾雅苑停车费多少) is answered for it."""
         openid = state.openid
         current = self.residents.resolve(openid, remember=True)
-        homes = self.residents.home_ids(openid)
         mentioned = self.directory.mentioned(text)
-        if mentioned is not None and (not homes or mentioned.id in homes) and \
-                (current is None or mentioned.id != current.id):
+        if mentioned is None:
+            return current
+        homes = self.residents.home_ids(openid)
+        if (not homes or mentioned.id in homes) and (current is None or mentioned.id != current.id):
             self.residents.remember(openid, mentioned.id)  # inferred, or a switch of homes
-            current = mentioned
-        if intent in NEVER_HOLD:  # the right phone number at once, nothing asked first
-            state.slots.pop(OFFER_SLOT, None)
-            return CommunityStep(mentioned or current, text=text)
-        offered = state.slots.pop(OFFER_SLOT, None)
+        return mentioned
+
+    def check(self, state: ConversationState, text: str, decision: Decision,
+              community: CommunityInfo | None) -> CommunityChoice | None:
+        """The route: does this message answer, ask for or need the community question?"""
+        if decision.intent in NEVER_HOLD:  # the right phone number at once, nothing asked
+            return None
+        offered = state.slots.get(OFFER_SLOT)
         chosen = self._picked(text, offered) if offered else None
-        if chosen is None and mentioned is not None and self._only_names(text, mentioned):
+        mentioned = self.directory.mentioned(text) if chosen is None else None
+        if mentioned is not None and self._only_names(text, mentioned):
             chosen = mentioned
         if chosen is not None:
-            return self._chosen(state, chosen)
+            return CommunityChoice("pick", chosen.id)
         if SWITCH.match(text):
-            return self._offer_switch(state, current, homes)
-        if current is None and not state.slots.get(ASKED_SLOT) and not state.active_loop:
+            return CommunityChoice("switch")
+        if community is None and not state.slots.get(ASKED_SLOT) and not state.active_loop \
+                and self.depends_on_community(decision):
+            return CommunityChoice("ask")
+        return None
+
+    def act(self, choice: CommunityChoice, state: ConversationState, text: str,
+            community: CommunityInfo | None) -> CommunityStep:
+        """Do what the route chose: remember a pick, list the homes' communities, ask."""
+        if choice.kind == "pick":
+            chosen = self.directory.get(choice.community_id)
+            if chosen is not None:
+                return self._chosen(state, chosen)
+        if choice.kind == "switch":
+            return self._offer_switch(state, community, self.residents.home_ids(state.openid))
+        if choice.kind == "ask":
             return self._ask(state, text)
-        # A question about another community (蓝湾雅苑停车费多少) is answered for it.
-        return CommunityStep(mentioned or current, text=text)
+        return CommunityStep(community, text=text)
 
     def welcome(self, state: ConversationState) -> list[Reply] | None:
         """A new follower whose community is not known: welcome without naming one, and
-        ask which (once). None: the usual welcome, for the resident's community."""
+        offer the list (a question that depends on it may still ask, once).
+        None: the usual welcome, for the resident's community."""
         choices = self.directory.list(active_only=True)
         if len(choices) < 2 or self.residents.resolve(state.openid) is not None:
             return None
-        state.slots[ASKED_SLOT] = True
         menu = self._menu("community_ask_intro", choices, state)
         return [Reply(text=self.texts("welcome_communities") + "\n" + menu.text)]
 
@@ -136,6 +187,12 @@ class CommunityRoute:
                   for i, c in enumerate(choices, 1)]
         lines.append(self.texts("community_ask_outro"))
         return Reply(text="\n".join(lines))
+
+    def depends_on_community(self, decision: Decision) -> bool:
+        """Would the reply differ between communities?"""
+        if decision.intent in NEEDS_COMMUNITY:
+            return True
+        return decision.faq_id is not None and self.knowledge.varies(decision.faq_id)
 
     @staticmethod
     def _only_names(text: str, community: CommunityInfo) -> bool:

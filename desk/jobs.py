@@ -4,7 +4,7 @@ photos fetched into our storage, conversations queued for quality review."""
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -34,17 +34,16 @@ def run_once(services: Any, now: datetime | None = None) -> dict[str, Any]:
     return report
 
 
-def run_forever(services: Any, stop: threading.Event) -> None:
-    """The loop `wuye worker` runs beside the outbox sender."""
-    interval = services.config.desk.job_seconds
-    log.info("desk jobs started (every %ss)", interval)
-    while not stop.is_set():
-        run_once(services)
-        stop.wait(interval)
+class DeskJobs:
+    """The worker loop calls `tick` on every poll; the jobs run every `desk.job_seconds`."""
 
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.every = services.config.desk.job_seconds
+        self._next = 0.0
 
-def start_background(services: Any) -> threading.Thread:
-    thread = threading.Thread(target=run_forever, args=(services, services.stopping),
-                              name="desk-jobs", daemon=True)
-    thread.start()
-    return thread
+    def tick(self) -> dict[str, Any] | None:
+        if time.monotonic() < self._next:
+            return None
+        self._next = time.monotonic() + self.every
+        return run_once(self.services)

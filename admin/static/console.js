@@ -2,8 +2,8 @@
 "use strict";
 
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
-const ME = window.CONSOLE_USER;
-const LABELS = window.CONSOLE_LABELS || { states: {}, intents: {}, types: {}, priorities: {} };
+const ME = JSON.parse(document.getElementById("console-user").textContent);
+const LABELS = JSON.parse(document.getElementById("console-labels").textContent);
 const HEARTBEAT_MS = 30000;  // presence: the server treats 90 s of silence as offline
 const REASONS = {
   human: "主动转人工", fallback: "多次未识别", anger: "情绪激动", low_confidence: "澄清后仍未理解",
@@ -55,7 +55,8 @@ function queueItem(item) {
     (item.openid === current ? " active" : ""), "data-openid": item.openid },
     el("div", {}, el("strong", {}, item.nickname || item.openid),
       el("span", { class: "tag" }, REASONS[item.reason] || item.reason)),
-    el("div", { class: "meta" }, `等待 ${waited(item.wait_seconds)}` +
+    el("div", { class: "meta" }, (item.community_name ? `${item.community_name} · ` : "") +
+      `等待 ${waited(item.wait_seconds)}` +
       (item.agent_name ? ` · ${item.agent_name}` : "") + (item.off_hours ? " · 非工作时间" : "")),
     el("div", { class: "preview" }, item.last_text || ""));
   if (item.unread) li.prepend(el("span", { class: "unread", title: "未读消息" }, String(item.unread)));

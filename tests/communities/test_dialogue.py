@@ -55,10 +55,21 @@ def test_unbound_resident_is_asked_once_then_the_question_is_answered(
 def test_unbound_resident_who_does_not_answer_is_not_asked_again(
         pusher: Any, two: dict[str, CommunityInfo]) -> None:
     openid = "o_busy_resident"
-    assert ASKED in pusher.text(openid, "你好").text
+    assert ASKED in pusher.text(openid, FEE_QUESTION).text
     reply = pusher.text(openid, "快递放在哪里取").text
     assert ASKED not in reply and "快递" in reply
-    assert ASKED not in pusher.text(openid, FEE_QUESTION).text
+    assert ASKED not in pusher.text(openid, "地下车位月租多少钱").text
+
+
+def test_unbound_resident_is_not_asked_what_is_the_same_everywhere(
+        pusher: Any, services: Any, two: dict[str, CommunityInfo]) -> None:
+    openid = "o_general_question"
+    assert ASKED not in pusher.text(openid, "你好").text
+    reply = pusher.text(openid, "快递放在哪里取").text
+    assert reply == services.faqs.get("express_parcel").answer
+    assert ASKED in pusher.text(openid, "卫生间漏水了").text  # a ticket needs its community
+    started = pusher.text(openid, "1").text  # the held repair starts, for 翠湖花园
+    assert "翠湖花园" in started and "房号" in started
 
 
 def test_community_named_in_a_message_is_inferred_and_remembered(
@@ -163,5 +174,18 @@ def test_new_follower_is_welcomed_and_asked_which_community(
     reply = pusher.text(openid, "1").text
     assert "翠湖花园" in reply and "请问有什么可以帮您" in reply
     assert remembered(services, openid) == two["cuihu"].id
+    ignored = "o_ignores_welcome"
+    assert ASKED in pusher.event(ignored, "subscribe").text
+    assert ASKED not in pusher.text(ignored, "快递放在哪里取").text
+    assert ASKED in pusher.text(ignored, FEE_QUESTION).text  # it matters now: asked once
+    assert "3.2元" in pusher.text(ignored, "蓝湾").text
     bound_welcome = pusher.event(LANWAN, "subscribe").text
     assert "蓝湾雅苑物业服务中心" in bound_welcome and ASKED not in bound_welcome
+
+
+def test_a_question_about_another_community_is_answered_for_it(
+        pusher: Any, services: Any, two: dict[str, CommunityInfo]) -> None:
+    reply = pusher.text(CUIHU, "蓝湾雅苑的地下车位月租多少钱").text
+    assert "400元" in reply
+    assert ResidentCommunities(services.sessions).resolve(CUIHU).code == "cuihu"  # unchanged
+    assert "300元" in pusher.text(CUIHU, "地下车位月租多少钱").text
