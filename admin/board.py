@@ -99,7 +99,8 @@ def ticket(number: str) -> str:
         photos=media.photos(services.sessions, ticket_id), deadline_kind=kind,
         left=board.left_text(left), workers=staff.members(department),
         assignee=staff.member(view.assignee_id) if view.assignee_id else None,
-        conversation=_conversation(openid, created), states=STATE_CHOICES,
+        conversation=[] if auth.current_user().is_staff else _conversation(openid, created),
+        states=STATE_CHOICES,
         departments=staff.department_names(), zone=_zone())
 
 

@@ -27,9 +27,14 @@ bp = Blueprint("console", __name__, template_folder="templates")
 @bp.before_request
 def _guard() -> Any:
     refused = auth.guard()
-    if refused is None and request.view_args and "openid" in request.view_args:
+    if refused is not None:
+        return refused
+    if _user().is_staff and request.endpoint != "console.page":
+        # Department staff work tickets, not residents' chats (严守业主秘密).
+        return auth.refuse(403, "forbidden", "部门员工请使用“我的工单”页面")
+    if request.view_args and "openid" in request.view_args:
         _service().check_scope(str(request.view_args["openid"]), _user())
-    return refused
+    return None
 
 
 @bp.errorhandler(ConsoleError)
@@ -167,13 +172,6 @@ def presence_gone() -> Response:
     auth.services().handover.publish({"type": "presence", "agent_id": _user().id,
                                       "presence": "offline"})
     return jsonify(ok=True)
-
-
-@bp.get("/console/api/alerts")
-def my_alerts() -> Response:
-    from desk import alerts
-
-    return jsonify(alerts=alerts.unread(auth.services().sessions, _user().id))
 
 
 @bp.post("/console/api/presence")

@@ -6,7 +6,17 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as web_session
 from sqlalchemy import select
 
@@ -41,6 +51,12 @@ def home() -> str:
     found = desk_wiring.work(services).worker_tickets(who, scope)
     return render_template("worker.html", me=who, new=found["new"], mine=found["mine"],
                            alerts=alerts.unread(services.sessions, user.id))
+
+
+@bp.get("/console/worker/alerts")
+def unread_alerts() -> Response:
+    """What the page polls: the signed-in user's unread alerts (dispatches, breaches)."""
+    return jsonify(alerts=alerts.unread(_services().sessions, auth.current_user().id))
 
 
 @bp.post("/console/worker/alerts/read")

@@ -4,7 +4,7 @@
   const shown = document.querySelectorAll("#alerts .alert").length;
   async function check() {
     try {
-      const response = await fetch("/console/api/alerts", { credentials: "same-origin" });
+      const response = await fetch("/console/worker/alerts", { credentials: "same-origin" });
       const data = await response.json();
       if ((data.alerts || []).length > shown) {
         if (navigator.vibrate) navigator.vibrate(300);

@@ -134,3 +134,15 @@ def test_a_worker_binds_wechat_through_oauth_and_gets_dispatches_there(
     assert number in li.get("/console/worker").text
     with transaction(services.sessions) as session:
         assert session.query(Ticket).filter_by(number=number).one().assignee_id == crew.worker.id
+
+
+def test_department_staff_do_not_read_residents_chats(
+        services: Any, crew: Crew, make_staff_client: Any) -> None:
+    open_window(services, "o_resident")
+    number = new_ticket(services)
+    li = make_staff_client(crew.worker)
+    assert li.get("/console/api/queue").status_code == 403
+    assert li.get("/console/api/conversations/o_resident").status_code == 403
+    page = li.get(f"/console/tickets/{number}").text
+    assert "无会话记录" in page and "你好" not in page
+    assert li.get("/console/worker/alerts").get_json() == {"alerts": []}
