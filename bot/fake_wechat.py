@@ -24,7 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 TOKEN_TTL_SECONDS = 7200
-# An 8x8 PNG (a grey square): what a made-up media id serves in tests and the demo.
+# An 8x8 PNG (a blue-grey square): what a made-up media id serves in tests and the demo.
 DEMO_PICTURE = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGOoWHACK2IYWhIAz3p4Aasum28AAAAASUVORK5CYII=")
 
