@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import utcnow
 from core.models import Conversation
 from core.models.console import ConversationRating, HandoverRecord
-from handlers.human import SATISFIED_MIN_SCORE
+from handlers.ratings import SATISFIED_MIN_SCORE
 
 
 @dataclass(frozen=True)

@@ -85,14 +85,16 @@ class Gateway:
     def _process(self, inbound: Inbound, message_id: int) -> list[Reply] | None:
         """Run the engine; an unexpected error is logged, flagged for a person, never raised."""
         try:
-            replies = self.engine.handle(inbound, message_id)
+            outcome = self.engine.handle(inbound, message_id)
         except Exception as exc:
             log.exception("processing message %s failed", message_id)
             self.messages.finish(message_id, "failed", needs_agent=True,
                                  error=f"{type(exc).__name__}: {exc}"[:500])
             return None
-        self.messages.finish(message_id, "processed")
-        return replies
+        # issue 12: the turn's outcome is written once, here.
+        self.messages.record_outcome(message_id, outcome.nlu, outcome.conversation_id,
+                                     outcome.needs_agent)
+        return outcome.replies
 
     def _deliver_now(self, inbound: Inbound, replies: list[Reply] | None) -> str:
         if not replies:

@@ -13,18 +13,18 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import redis
 from redis.exceptions import LockError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.state import ConversationState, StateStore
 from core.config import Config
 from core.db import transaction, utcnow
-from core.models import OutboxItem
+from core.models import Message, OutboxItem
 from core.models.console import ConversationRating, HandoverRecord
 from handlers.human import ServiceHours
 
@@ -82,6 +82,40 @@ class Handover:
             self._record_request(state, reason, message_id)
         self.publish({"type": "handover", "openid": state.openid, "reason": reason,
                       "emergency": reason == "emergency", "message_id": message_id})
+
+    def cancel(self, state: ConversationState) -> None:
+        """取消人工 while waiting: the bot keeps the conversation; the request ends."""
+        if state.owner != "waiting":
+            return
+        state.owner, state.agent_id = "bot", None
+        if self.sessions is not None:
+            self._end(state.openid, "cancelled")
+        self.publish({"type": "cancelled", "openid": state.openid})
+
+    def remind_if_silent(self, state: ConversationState) -> bool:
+        """The owning agent has said nothing for agent_silence_seconds: remind the agent
+        (once per period) and return True so the resident gets an acknowledgement."""
+        if state.owner != "agent" or self.sessions is None:
+            return False
+        silence = timedelta(seconds=self.config.handoff.agent_silence_seconds)
+        with self.sessions() as session:
+            record = self._open_record(session, state.openid)
+            if record is None:
+                return False
+            last = session.scalar(select(func.max(Message.created_at)).where(
+                Message.openid == state.openid, Message.direction == "out",
+                Message.sender == "agent"))
+        since = max(t for t in (last, record.taken_at, record.requested_at) if t is not None)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        if utcnow() - since < silence:
+            return False
+        key = f"wuye:reminded:{state.openid}"
+        if not self.redis.set(key, "1", nx=True, ex=max(int(silence.total_seconds()), 1)):
+            return False
+        self.publish({"type": "reminder", "openid": state.openid, "agent_id": state.agent_id,
+                      "silent_seconds": int((utcnow() - since).total_seconds())})
+        return True
 
     def forward(self, state: ConversationState, message_id: int) -> None:
         """A message for the person who owns the conversation: the bot stays silent."""
@@ -186,6 +220,11 @@ class Handover:
     @staticmethod
     def rating_key(openid: str) -> str:
         return f"wuye:rating:{openid}"
+
+    def pending_rating(self, openid: str) -> int | None:
+        """The conversation rating the resident's next message may answer (not taken)."""
+        value = self.redis.get(self.rating_key(openid))
+        return int(value) if value else None
 
     def take_pending_rating(self, openid: str) -> int | None:
         """The rating the resident's next message answers, asked at most once."""

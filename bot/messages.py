@@ -53,12 +53,17 @@ class MessageLog:
         else:
             resident.last_inbound_at = now
 
-    def annotate(self, message_id: int, nlu: dict[str, Any], conversation_id: int | None) -> None:
+    def record_outcome(self, message_id: int, nlu: dict[str, Any] | None,
+                       conversation_id: int | None, needs_agent: bool) -> None:
+        """The turn's result on the inbound row, in one write: processed, the NLU reading,
+        the conversation, and whether a person must look at it."""
+        values: dict[str, Any] = {"status": "processed", "conversation_id": conversation_id}
+        if nlu is not None:
+            values["nlu"] = nlu
+        if needs_agent:
+            values["needs_agent"] = True
         with transaction(self.sessions) as session:
-            session.execute(
-                update(Message).where(Message.id == message_id)
-                .values(nlu=nlu, conversation_id=conversation_id)
-            )
+            session.execute(update(Message).where(Message.id == message_id).values(**values))
 
     def finish(self, message_id: int, status: str, needs_agent: bool = False,
                error: str | None = None) -> None:

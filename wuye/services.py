@@ -79,7 +79,7 @@ def build_services(config: Config, migrate: bool = True,
     notifier = Notifier(sessions, messages, outbox)
     deps = HandlerDeps(config=config, sessions=sessions, faqs=faqs, notifier=notifier)
     registry = Registry(build_actions(deps))
-    engine = Engine(config, states, messages, understander, registry, deps.texts, handover)
+    engine = Engine(config, states, understander, registry, deps.texts, handover, deps.tickets)
     gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox)
     return Services(
         config=config, db=db, sessions=sessions, redis=redis_client, understander=understander,

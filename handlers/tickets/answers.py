@@ -1,4 +1,4 @@
-"""Short answers residents give to the bot's questions: yes, no, cancel, skip, ratings."""
+"""Short answers to the bot's questions: yes, no, cancel, skip (ratings: handlers/ratings.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ import re
 from handlers.tickets.extract import plain
 from handlers.tickets.forms import words
 
-_RATING_WORDS = {"非常满意": 5, "很满意": 5, "满意": 5, "挺好": 4, "还不错": 4, "不错": 4,
-                 "比较满意": 4, "一般": 3, "还行": 3, "凑合": 3, "不满意": 1, "很不满意": 1,
-                 "非常不满意": 1, "不太满意": 2, "差": 1, "很差": 1, "太差了": 1}
-_RATING_DIGIT = re.compile(r"^([1-5１-５])\s*(?:分|星)?$")
 _LAST4 = re.compile(r"^\D*(\d{4})\D*$")
 SHORT = 6
 
@@ -60,15 +56,6 @@ def is_place_word(text: str) -> bool:
 
 def is_skip(text: str) -> bool:
     return plain(text) in words("skip")
-
-
-def parse_rating(text: str) -> int | None:
-    """满意/一般/不满意 or 1–5 → a 1–5 score; None when the text is not a rating."""
-    p = plain(text).replace("分", "") if _RATING_DIGIT.match(plain(text)) else plain(text)
-    digit = _RATING_DIGIT.match(p)
-    if digit:
-        return int(digit.group(1).translate(str.maketrans("１２３４５", "12345")))
-    return _RATING_WORDS.get(p.removesuffix("的").removesuffix("吧"))
 
 
 def last4(text: str) -> str | None:

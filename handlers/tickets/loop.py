@@ -15,11 +15,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from handlers.base import BaseAction, decision_of
+from handlers.base import BaseAction, decision_of, route_args
 from handlers.deps import HandlerDeps
+from handlers.intents import INTENT_ACTIONS
 from handlers.tickets import answers
 from handlers.tickets.extract import find_phone, find_room, find_time, text_of
-from handlers.tickets.forms import FormSpec, every_form_slot, words
+from handlers.tickets.forms import FormSpec, every_form_slot, form_specs, words
 from handlers.tickets.households import Households
 from handlers.tickets.reask import Unanswered, bare_request, reask_lines, same_request
 from handlers.tickets.rooms import mask_phone, mask_phones, parse_room
@@ -103,8 +104,9 @@ class FormLoop(BaseAction):
         latest = tracker.latest_message or {}
         text = text_of(latest)
         requested = slots.get("requested_slot")
-        if (latest.get("intent") or {}).get("name") == "image":
-            photos = list(slots.get("photos") or []) + [latest.get("metadata", {}).get("image")]
+        image = route_args(tracker).get("image")
+        if image:
+            photos = list(slots.get("photos") or []) + [image]
             self.say(dispatcher, "photo_received", count=len(photos))
             slots["photos"] = photos
             self.reask(dispatcher, slots, requested)
@@ -181,8 +183,6 @@ class FormLoop(BaseAction):
 
     def switch_target(self, tracker: Tracker) -> str | None:
         """The resident clearly moved on (another request, 转人工) instead of answering."""
-        from handlers.registry import INTENT_ACTIONS  # the registry imports this module
-
         decision = decision_of(tracker)
         if decision is None or decision.intent not in words("switch_intents"):
             return None
@@ -266,3 +266,26 @@ def summary_value(slot: str, value: Any) -> str:
         room = parse_room(str(value))
         return room.display if room else str(value)
     return mask_phones(str(value)) if value else ""
+
+
+class ResumeFormAction(BaseAction):
+    """继续: the latest form kept for later is opened again where it was left."""
+
+    action_name = "action_resume_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        parked = list(tracker.get_slot("parked_forms") or [])
+        if not parked:
+            self.say(dispatcher, "resume_nothing")
+            return []
+        form = parked.pop()
+        events: Events = [SlotSet(slot, None) for slot in every_form_slot()]
+        events += [SlotSet(k, v) for k, v in form["slots"].items()]
+        events += [ActiveLoop(form["loop"]), SlotSet("parked_forms", parked or None)]
+        self.say(dispatcher, "form_resume")
+        requested = form["slots"].get("requested_slot")
+        loop = FormLoop.__new__(FormLoop)
+        loop.deps, loop.spec = self.deps, form_specs()[form["loop"]]
+        loop.reask(dispatcher, dict(form["slots"]), requested)
+        return events

@@ -137,11 +137,11 @@ def test_retried_confirm_push_creates_one_ticket(pusher: Any, services: Any,
     assert again.status_code == 200 and "工单号：FW" not in again.text.replace(first.text, "")
 
 
-def test_asking_for_a_person_mid_form_leaves_the_form(pusher: Any, services: Any) -> None:
+def test_asking_for_a_person_mid_form_keeps_the_form(pusher: Any, services: Any) -> None:
     pusher.text(NEW, "卫生间下水道堵了")
     pusher.text(NEW, "转人工")
     state = services.states.load(NEW)
-    assert state.active_loop is None and "requested_slot" not in state.slots
+    assert state.active_loop == "repair_form" and state.owner == "waiting"
     assert tickets(services, NEW) == []
 
 
