@@ -13,8 +13,9 @@ import asyncio
 import dataclasses
 import inspect
 import logging
+import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -37,6 +38,7 @@ from handlers.outcomes import (
 )
 from handlers.registry import Registry
 from handlers.texts import Texts
+from handlers.tickets.service import TicketService
 from nlu.decision import Decision, Understander
 
 log = logging.getLogger(__name__)
@@ -59,18 +61,10 @@ class TurnOutcome:
     route: str = ""
 
 
-class Rated(Protocol):
-    number: str
-
-
-class RatingSource(Protocol):
-    def awaiting_rating(self, openid: str) -> Rated | None: ...
-
-
 class Engine:
     def __init__(self, config: Config, states: StateStore, nlu: Understander,
                  registry: Registry, texts: Texts, handover: Handover,
-                 tickets: RatingSource) -> None:
+                 tickets: TicketService) -> None:
         self.config = config
         self.states = states
         self.nlu = nlu
@@ -132,7 +126,8 @@ class Engine:
     @staticmethod
     def media_of(inbound: Inbound, message_id: int | None) -> dict[str, Any]:
         return {"url": inbound.fields.get("PicUrl"), "media_id": inbound.fields.get("MediaId"),
-                "kind": inbound.msg_type, "message_id": message_id}
+                "kind": inbound.msg_type, "message_id": message_id,
+                "at": inbound.create_time or time.time()}
 
     def keep_media(self, inbound: Inbound, state: ConversationState,
                    message_id: int | None) -> None:
@@ -160,7 +155,7 @@ class Engine:
         turn = Turn(text=text, decision=decision, state=state,
                     rating_pending=lambda: self.rating_pending(state.openid),
                     anger_exclamations=self.config.handoff.anger_exclamations,
-                    from_menu=menu is not None)
+                    from_menu=menu is not None, not_emergency=self.tickets.rules.not_emergency)
         choice = route(turn)
         outcome.route = choice.route
         if "conversation_rating" in choice.args:

@@ -6,10 +6,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from wechatpy import parse_message
+import xmltodict
 
 _DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
-MESSAGE_TYPES = {"text", "image", "voice", "video", "shortvideo", "location", "link", "event"}
+# Types the engine reads; any other type (file, miniprogrampage, types WeChat adds later)
+# is accepted too and answered politely (issue 12: never a 400 toward WeChat).
+MESSAGE_TYPES = {"text", "image", "voice", "video", "shortvideo", "location", "link", "event",
+                 "file", "miniprogrampage"}
+_TYPE_NAME = re.compile(r"^[a-z_]{1,32}$")
 
 
 class InboundError(ValueError):
@@ -53,14 +57,16 @@ def reject_declarations(xml: bytes) -> None:
 def parse_inbound(xml: bytes) -> Inbound:
     reject_declarations(xml)
     try:
-        message = parse_message(xml.decode("utf-8"))
-        data: dict[str, Any] = dict(message._data)
+        root = xmltodict.parse(xml.decode("utf-8"))  # what wechatpy's parse_message reads
+        data: dict[str, Any] = dict(root["xml"])
     except Exception as exc:  # xmltodict/expat raise several unrelated types
         raise InboundError(f"malformed XML: {type(exc).__name__}") from None
     openid = data.get("FromUserName")
-    msg_type = str(data.get("MsgType") or "").lower()
-    if not openid or not isinstance(openid, str) or msg_type not in MESSAGE_TYPES:
-        raise InboundError("missing FromUserName or unknown MsgType")
+    msg_type = str(data.get("MsgType") or "").strip().lower()
+    if not openid or not isinstance(openid, str):
+        raise InboundError("missing FromUserName")
+    if not _TYPE_NAME.match(msg_type):
+        msg_type = "unknown"
     for key, value in data.items():
         if not isinstance(value, (str, type(None))):
             raise InboundError(f"unexpected nested element {key}")

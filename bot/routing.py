@@ -36,6 +36,8 @@ class Turn:
     rating_pending: Callable[[], dict[str, Any] | None] = lambda: None
     anger_exclamations: int = 3
     from_menu: bool = False
+    # Why a message that reads like an emergency is none (dispatch_rules.yaml), or None.
+    not_emergency: Callable[[str], str | None] = lambda text: None
 
     @property
     def waiting(self) -> bool:
@@ -60,9 +62,25 @@ def pending_rating(turn: Turn) -> Choice | None:
     return Choice("action_rating", pending) if pending else None
 
 
+def calm_emergency(turn: Turn) -> Choice | None:
+    """Danger words with nobody in danger (电梯停了，里面没人): a repair, before emergency."""
+    if turn.decision.intent == "emergency" and turn.not_emergency(turn.text):
+        return Choice(turn.state.active_loop or action_for("repair"))
+    return None
+
+
+SHORT_ANSWER = 10  # characters: an open form's answer (在7栋楼梯间), not a new story
+
+
 def emergency(turn: Turn) -> Choice | None:
-    """Danger goes before everything else the resident might also be doing."""
-    return Choice("action_emergency") if turn.decision.intent == "emergency" else None
+    """Danger goes before everything else the resident might also be doing; only a short
+    answer to an open form's question that the NLU is unsure of stays with the form."""
+    if turn.decision.intent != "emergency":
+        return None
+    if turn.state.active_loop and turn.decision.is_unsure() and \
+            len(phrases.plain(turn.text)) <= SHORT_ANSWER:
+        return None
+    return Choice("action_emergency")
 
 
 def emergency_where(turn: Turn) -> Choice | None:
@@ -157,6 +175,7 @@ def by_intent(turn: Turn) -> Choice:
 
 ROUTES: tuple[tuple[str, Route], ...] = (
     ("pending_rating", pending_rating),
+    ("calm_emergency", calm_emergency),
     ("emergency", emergency),
     ("emergency_where", emergency_where),
     ("cancel_person", cancel_person),

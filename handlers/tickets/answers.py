@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers.tickets.extract import plain
-from handlers.tickets.forms import words
+from handlers.tickets.forms import word_table, words
 
 _LAST4 = re.compile(r"^\D*(\d{4})\D*$")
 SHORT = 6
@@ -18,11 +18,46 @@ def _short_match(text: str, kind: str) -> bool:
 
 
 def is_yes(text: str) -> bool:
-    return not is_no(text) and not is_cancel(text) and _short_match(text, "confirm_yes")
+    """好的提交吧, 嗯嗯确认, 没问题就这样: only yes-words and fillers, nothing against."""
+    p = plain(text).lower()
+    if not p or is_no(text) or is_cancel(text):
+        return False
+    return _made_of(p, words("confirm_yes"), words("confirm_filler"))
+
+
+def _made_of(text: str, wanted: list[str], filler: list[str]) -> bool:
+    """Whether text splits into the words given, at least one of them `wanted`."""
+    vocabulary = sorted({w.lower() for w in wanted + filler}, key=len, reverse=True)
+    wanted_set = {w.lower() for w in wanted}
+    found_wanted = False
+    position = 0
+    while position < len(text):
+        word = next((w for w in vocabulary if text.startswith(w, position)), None)
+        if word is None:
+            return False
+        found_wanted = found_wanted or word in wanted_set
+        position += len(word)
+    return found_wanted
 
 
 def is_no(text: str) -> bool:
-    return any(plain(text).startswith(w) for w in words("confirm_no"))
+    """不对, 改一下, 地址错了, 电话写错了: the summary is not right."""
+    p = plain(text).replace("没有问题", "").replace("没问题", "").replace("没啥问题", "")
+    return any(w in p for w in words("confirm_no"))
+
+
+def correction_target(text: str, slots: tuple[str, ...]) -> str | None:
+    """Which of these slots a correction names (电话写错了 → phone), if any."""
+    p = plain(text)
+    targets = _targets()
+    for slot in slots:
+        if any(w in p for w in targets.get(slot, [])):
+            return slot
+    return None
+
+
+def _targets() -> dict[str, list[str]]:
+    return {k: [str(w) for w in v] for k, v in word_table("correction_targets").items()}
 
 
 def is_cancel(text: str, yes_no_question: bool = False) -> bool:

@@ -20,7 +20,7 @@ from handlers.outcomes import HandOver
 from handlers.tickets.extract import find_phone, find_room, find_word, text_of, without_phones
 from handlers.tickets.forms import words
 from handlers.tickets.households import Households
-from handlers.tickets.places import find_place_text
+from handlers.tickets.places import find_building_text, find_place_text, is_specific
 from handlers.tickets.rooms import Room
 from handlers.tickets.service import NewTicket
 from handlers.tickets.views import TicketView
@@ -40,34 +40,50 @@ class EmergencyAction(BaseAction):
         text = without_phones(text_of(latest))  # a phone goes to the ticket's phone only
         service = self.deps.tickets
         category = service.rules.classify("emergency", text).category
-        same = [v for v in service.open_of_type(tracker.sender_id, "emergency", REPEAT_WINDOW)
-                if v.category == category]
+        recent = service.open_of_type(tracker.sender_id, "emergency", REPEAT_WINDOW)
+        unnamed = category == service.rules.data["defaults"]["emergency"]["category"]
+        # the same danger again, or a cry for help that names no danger after one
+        same = [v for v in recent if v.category == category or unnamed]
         room, place = self.where(tracker, text)
         if same:  # the same danger told again: one ticket, with the new words
             view = same[0]
             service.add_note(view.number, f"resident:{tracker.sender_id}", "再次求助：" + text)
-            if (room or place) and not (view.room or view.fields.get("location")):
+            if (room or place) and not self.located(view):
                 view = service.set_location(view.number, "system", room, place)
         else:
             view = service.create(NewTicket(
                 type="emergency", openid=tracker.sender_id, text=text, summary=text[:200],
                 room=room, phone=find_phone(latest) or self.home_phone(tracker, room),
-                fields={"message": text, "location": place,
+                fields={"message": text, "location": place or self.vague_place(text),
                         "location_kind": "common" if place else ("home" if room else "")}))
         advice = self.deps.texts.raw("emergency_advice")
         text = self.deps.texts("emergency_reply", number=view.number,
                                advice=advice.get(view.category, advice["default"]))
         events: list[Any] = [HandOver("emergency")]
-        if not (view.room or view.fields.get("location")):
+        if not self.located(view):
             text += "\n" + self.where_question(tracker)
             events.append(SlotSet("emergency_where", view.number))
         dispatcher.utter_message(text=text)  # one message: WeChat shows the first at once
         return events
 
     def where(self, tracker: Tracker, text: str) -> tuple[Room | None, str]:
+        """A home or a place specific enough to send someone to (电梯 alone is not);
+        家里 is the resident's bound home."""
         room = find_room(tracker.latest_message or {})
         place = find_place_text(text) or ""
-        return room, place
+        if room is None and not place and find_word(text, list(HOME_WORDS)):
+            bound = Households(self.deps.sessions).rooms(tracker.sender_id)
+            room = bound[0] if bound else None
+        return room, place if is_specific(place) else ""
+
+    @staticmethod
+    def located(view: TicketView) -> bool:
+        return bool(view.room) or is_specific(str(view.fields.get("location") or ""))
+
+    @staticmethod
+    def vague_place(text: str) -> str:
+        """电梯 without which one: kept, the question where still follows."""
+        return find_place_text(text) or ""
 
     def home_phone(self, tracker: Tracker, room: Room | None) -> str:
         return Households(self.deps.sessions).phone(tracker.sender_id, room) if room else ""
@@ -90,6 +106,8 @@ class EmergencyWhereAction(BaseAction):
         latest = tracker.latest_message or {}
         text = text_of(latest)
         room, place = find_room(latest), find_place_text(text) or ""
+        if room is None and not is_specific(place) and find_building_text(text):
+            place = text.strip(" ，,。.")[:40]  # 10栋2单元，停在7楼和8楼之间
         if room is None and not place and find_word(text, list(HOME_WORDS)):
             bound = Households(self.deps.sessions).rooms(tracker.sender_id)
             room = bound[0] if bound else None
@@ -104,6 +122,6 @@ class EmergencyWhereAction(BaseAction):
 
 
 def answers_where(text: str, latest: dict[str, Any]) -> bool:
-    """Does this message say where (a room, a common area, 家里)?"""
-    return bool(find_room(latest) or find_place_text(text) or find_word(text, list(HOME_WORDS))
-                or find_word(text, words("home")))
+    """Does this message say where (a room, a common area, a building, 家里)?"""
+    return bool(find_room(latest) or find_place_text(text) or find_building_text(text)
+                or find_word(text, list(HOME_WORDS)) or find_word(text, words("home")))

@@ -90,9 +90,25 @@ def description(text: str, filler: list[str], times: bool = False) -> str:
     cut = text
     for start, end in reversed(_merge([_with_lead_in(text, span) for span in spans])):
         cut = cut[:start] + " " + cut[end:]
-    for word in sorted(filler, key=len, reverse=True):
-        cut = cut.replace(word, "")
-    return _tidy(cut)
+    return _tidy(_strip_edges(_tidy(cut), filler))
+
+
+def _strip_edges(text: str, filler: list[str]) -> str:
+    """Filler phrases only where they open or close the message (你好，我要报修，…；…麻烦了):
+    the resident's words in the middle stay exactly as written (楼上业主装修)."""
+    ordered = sorted(filler, key=len, reverse=True)
+    while True:
+        head = text.lstrip(_EDGES)
+        word = next((w for w in ordered if head.startswith(w)), None)
+        if word is None:
+            break
+        text = head[len(word):]
+    while True:
+        tail = text.rstrip(_EDGES)
+        word = next((w for w in ordered if tail.endswith(w) and len(tail) > len(w)), None)
+        if word is None:
+            return tail
+        text = tail[:-len(word)]
 
 
 def without_phones(text: str) -> str:

@@ -8,7 +8,9 @@ at a time; a question left open is asked again with a hint (handlers.tickets.rea
 
 from __future__ import annotations
 
+import time
 import uuid
+from difflib import SequenceMatcher
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -18,20 +20,39 @@ from rasa_sdk.executor import CollectingDispatcher
 from handlers.base import BaseAction, decision_of, route_args
 from handlers.deps import HandlerDeps
 from handlers.intents import INTENT_ACTIONS
-from handlers.tickets import answers
-from handlers.tickets.extract import find_phone, find_room, find_time, text_of
+from handlers.tickets import answers, switch
+from handlers.tickets.extract import (
+    find_phone,
+    find_room,
+    find_time,
+    plain,
+    substantive,
+    text_of,
+)
 from handlers.tickets.forms import FormSpec, every_form_slot, form_specs, words
 from handlers.tickets.households import Households
-from handlers.tickets.reask import Unanswered, bare_request, reask_lines, same_request
+from handlers.tickets.reask import Unanswered, bare_request, hint, reask_lines, same_request
 from handlers.tickets.rooms import mask_phone, mask_phones, parse_room
+from handlers.tickets.switch import clear_form
 from handlers.tickets.validation import TicketFormValidation
 
 Events = list[dict[str, Any]]
 
 
-def clear_form(name: str | None = None) -> Events:
-    """Forget every form slot (not bind_failures, which must outlive a form)."""
-    return [SlotSet(slot, None) for slot in every_form_slot()] + [ActiveLoop(None)]
+SAME_FAULT_RATIO = 0.6
+SHORT_ANSWER = 10  # characters: longer messages that start another request are a switch
+MAX_SUMMARIES = 2  # the same summary is shown at most twice; then we say what is missing
+MEDIA_FRESH_SECONDS = 600  # photos sent this long before a form starts belong to it
+
+
+def fresh_media(media: Any) -> list[dict[str, Any]]:
+    """The media sent just before the form started."""
+    now = time.time()
+    return [m for m in (media or []) if now - float(m.get("at") or 0) <= MEDIA_FRESH_SECONDS]
+
+
+def _with_latest(tracker: Tracker, latest: dict[str, Any], slots: dict[str, Any]) -> Tracker:
+    return Tracker(tracker.sender_id, dict(slots), latest, [], False, None, {}, None)
 
 
 class FormLoop(BaseAction):
@@ -57,46 +78,115 @@ class FormLoop(BaseAction):
         active = (tracker.active_loop or {}).get("name") == self.spec.name
         events: Events = []
         if not active:
-            events = self.start(tracker.sender_id)
+            replay = slots.get("replay")
+            events = self.start(dispatcher, tracker.sender_id, slots)
             slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
+            if replay:  # the message that asked for this form while another was open
+                tracker = _with_latest(tracker, replay, slots)
+        elif slots.get("switch_to") and (
+                chosen := switch.answer(self.deps.texts, self.spec, dispatcher, tracker, slots)):
+            if chosen[-1].get("event") == "followup":
+                return chosen
+            if slots.get("requested_slot"):
+                self.reask(dispatcher, slots, slots.get("requested_slot"))
+            return chosen
         elif (reply := self.interrupt(dispatcher, tracker, slots)) is not None:
             return reply
         requested = slots.get("requested_slot")
-        if requested == "confirm" and answers.is_yes(text_of(tracker.latest_message)):
+        text = text_of(tracker.latest_message)
+        if requested == "confirm" and answers.is_yes(text):
             return events + [FollowupAction(self.spec.submit)]
         said = CollectingDispatcher()
         validated = await self.validate(said, tracker, slots)
         target = self.switch_target(tracker) if active else None
-        if target and not any(e.get("value") is not None for e in validated):
-            return clear_form() + [FollowupAction(target)]
+        if target and not self.answered(validated, requested, text):
+            if not target.endswith("_form"):  # a quick question (进度, 账单): answered, form kept
+                return [FollowupAction(target)]
+            return switch.offer(self.deps.texts, self.spec, dispatcher, tracker, slots, target)
         dispatcher.messages.extend(said.messages)
         corrected = self.acknowledge_corrections(dispatcher, slots, validated)
         before = dict(slots)
         events += validated
+        events += self.second_fault(dispatcher, tracker, slots, validated) if active else []
         slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
         if slots.get("form_abort"):
             return events + clear_form()
+        changed = any(before.get(k) != slots.get(k) for k in self.spec.all_slots
+                      if k not in ("requested_slot", "form_retries", "summary_shown"))
+        if requested == "confirm" and not changed and answers.is_no(text):
+            return events + self.ask_correction(dispatcher, text, slots)
         if active and requested not in (None, "confirm") and requested == self.spec.missing(slots):
-            recorded = self.acknowledge_recorded(dispatcher, before, slots, requested) or corrected
+            recorded = self.acknowledge_recorded(dispatcher, before, slots, requested) or \
+                corrected or any(e.get("name") == self.spec.describe for e in events[-1:])
             return events + self.not_answered(dispatcher, tracker, slots, Unanswered(
                 requested, self.tries(slots, failed=not recorded), recorded,
                 explained=bool(said.messages)))
-        return events + self.next_step(dispatcher, tracker, slots, requested)
+        return events + self.next_step(dispatcher, tracker, slots, requested, changed)
 
-    def start(self, openid: str) -> Events:
+    def start(self, dispatcher: CollectingDispatcher, openid: str,
+              slots: dict[str, Any]) -> Events:
+        """A fresh form: the resident's bound home and phone as defaults, and the photos
+        sent just before it started attached."""
         events = [SlotSet(slot, None) for slot in every_form_slot()]
+        media = fresh_media(slots.get("recent_media"))
         events += [ActiveLoop(self.spec.name), SlotSet("form_id", uuid.uuid4().hex),
-                   SlotSet("photos", [])]
+                   SlotSet("photos", media), SlotSet("recent_media", None)]
+        if media:
+            self.say(dispatcher, "media_attached", count=len(media))
         if self.spec.name == "bind_form" or "room" not in self.spec.slots + self.spec.summary:
             return events
         homes = Households(self.deps.sessions)
         rooms = homes.rooms(openid)
         if rooms:
-            events.append(SlotSet("room", rooms[0].display))
+            events.append(SlotSet("home_room", rooms[0].display))
+            if self.spec.name != "repair_form":  # a repair's home depends on where it is
+                events.append(SlotSet("room", rooms[0].display))
             phone = homes.phone(openid, rooms[0])
             if phone:
                 events.append(SlotSet("phone", phone))
         return events
+
+    @staticmethod
+    def answered(validated: Events, requested: str | None, text: str) -> bool:
+        """Did the message answer the open question (a short answer filling it), rather
+        than start something else that happens to contain a value (我要预约明天上午的保洁)?"""
+        filled = {e.get("name") for e in validated if e.get("value") is not None}
+        if filled and answers.is_no(text):
+            return True  # 地址错了，是3栋2单元503: a correction
+        return bool(filled) and len(plain(text)) <= SHORT_ANSWER
+
+    def second_fault(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     slots: dict[str, Any], validated: Events) -> Events:
+        """Another fault told while a question is open (还有厨房水龙头也坏了) joins the
+        description instead of replacing where the first one is."""
+        describe = self.spec.describe
+        requested = slots.get("requested_slot")
+        if not describe or not slots.get(describe) or requested in (None, describe, "confirm") \
+                or any(e.get("value") is not None for e in validated):
+            return []
+        decision = decision_of(tracker)
+        if decision is None or decision.intent != self.spec.intent or decision.is_unsure():
+            return []
+        fault = self.validator.describe(tracker, text_of(tracker.latest_message))
+        known = str(slots[describe])
+        if not substantive(fault) or bare_request(self.spec, fault) or \
+                SequenceMatcher(None, known, fault).ratio() >= SAME_FAULT_RATIO:
+            return []  # the same fault told again (又漏水了) is no second one
+        self.say(dispatcher, "second_fault_added", fault=fault)
+        return [SlotSet(describe, f"{slots[describe]}；{fault}"[:500])]
+
+    def ask_correction(self, dispatcher: CollectingDispatcher, text: str,
+                       slots: dict[str, Any]) -> Events:
+        """不对 / 电话写错了 with no new value: ask for the one that is wrong, by name."""
+        asked = [s for s in self.spec.summary if s in self.spec.slots]
+        slot = answers.correction_target(text, tuple(asked))
+        if slot is None:
+            self.say(dispatcher, "ask_which_correction")
+            return [SlotSet("summary_shown", None)]
+        self.say(dispatcher, "ask_corrected_value", label=self.deps.texts(f"label_{slot}"),
+                 hint=hint(self.deps.texts, self.spec.name, slot))
+        return [SlotSet(slot, None), SlotSet("requested_slot", slot),
+                SlotSet("summary_shown", None)]
 
     def interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   slots: dict[str, Any]) -> Events | None:
@@ -189,6 +279,9 @@ class FormLoop(BaseAction):
         if decision.confidence < self.deps.config.nlu.confidence_threshold:
             return None
         target = INTENT_ACTIONS.get(decision.intent)
+        if target == "bind_form" and not any(w in text_of(tracker.latest_message)
+                                             for w in form_specs()["bind_form"].requests):
+            return None  # a home named mid-form is an answer, not a wish to bind it
         return target if target != self.spec.name else None
 
     async def validate(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -201,7 +294,7 @@ class FormLoop(BaseAction):
         return [e for e in events if e.get("name") != "requested_slot"]
 
     def next_step(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  slots: dict[str, Any], requested: str | None) -> Events:
+                  slots: dict[str, Any], requested: str | None, changed: bool = True) -> Events:
         missing = self.spec.missing(slots)
         events: Events = [SlotSet("form_retries", None)] if slots.get("form_retries") else []
         if missing:
@@ -209,13 +302,15 @@ class FormLoop(BaseAction):
             return events + [SlotSet("requested_slot", missing)]
         if not self.spec.confirm:
             return events + [SlotSet("requested_slot", None), FollowupAction(self.spec.submit)]
-        if requested == "confirm" and answers.is_no(text_of(tracker.latest_message)) and \
-                not dispatcher.messages:
-            self.say(dispatcher, "ask_correction")
+        shown = int(slots.get("summary_shown") or 0) if requested == "confirm" else 0
+        if requested == "confirm" and not changed and shown >= MAX_SUMMARIES:
+            self.say(dispatcher, "confirm_what_missing")  # never a third identical summary
+            return events
         self.say(dispatcher, "summary_intro")
         dispatcher.utter_message(text=self.summary(slots))
         self.say(dispatcher, "summary_outro")
-        return events + [SlotSet("requested_slot", "confirm")]
+        return events + [SlotSet("requested_slot", "confirm"),
+                         SlotSet("summary_shown", 1 if changed else shown + 1)]
 
     def ask(self, dispatcher: CollectingDispatcher, slots: dict[str, Any], slot: str) -> None:
         self.say(dispatcher, f"ask_{self.spec.name}_{slot}")

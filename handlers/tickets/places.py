@@ -15,10 +15,20 @@ from handlers.tickets.forms import words
 _NUM = r"(?:\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _BEFORE = re.compile(
     rf"(?:(?:{_NUM}|[A-Za-z])(?:栋|幢|号楼|座|号|期|区)\s*)?(?:{_NUM}单元\s*)?"
-    rf"(?:地下|地上|负{_NUM}层|[Bb]{_NUM}层?|{_NUM}[层楼]|东|西|南|北|小区|公共)?$")
+    rf"(?:地下|地上|负{_NUM}层|[Bb]{_NUM}层?|{_NUM}[层楼]|东|西|南|北|小区|公共)?的?$")
 _AFTER = re.compile(
     rf"^(?:\s*(?:[Bb]{_NUM}(?:层|区)?|负{_NUM}层|-{_NUM}层|{_NUM}号?[层楼口区]|{_NUM}号|"
     rf"[A-Za-z]区|(?:东|西|南|北)(?:侧|边|面)?|入口|出口|门口|里面|里|内))?")
+
+
+# Too vague to send someone to on their own (which lift? which corridor?).
+VAGUE = ("电梯", "楼道", "走廊", "楼梯", "楼梯间", "车库", "地下车库", "地库", "门口", "大门",
+         "单元门", "单元门口", "过道", "电梯厅", "停车场", "地下室", "小区", "公共区域")
+
+
+def is_specific(place: str) -> bool:
+    """5栋楼道, 车库B2, 东门: somewhere a person can be sent; 电梯 alone is not."""
+    return bool(place) and place not in VAGUE
 
 
 @cache
@@ -49,4 +59,14 @@ def find_place_text(text: str) -> str | None:
     if span is None:
         return None
     place = text[span[0]:span[1]].strip()
-    return re.sub(r"(?:里面|里|内)$", "", place) or place
+    place = re.sub(r"(?:里面|里|内)$", "", place) or place
+    return place.replace("的", "") if len(place) > 2 else place
+
+
+_BUILDING = re.compile(rf"(?:{_NUM}|[A-Za-z])(?:栋|幢|号楼|座)(?:\s*{_NUM}单元)?")
+
+
+def find_building_text(text: str) -> str | None:
+    """A building (and unit) named without a room: 10栋2单元, 5号楼."""
+    match = _BUILDING.search(text)
+    return match.group(0) if match else None

@@ -250,8 +250,10 @@ class TicketService:
             if room is not None:
                 ticket.room, ticket.room_key = room.display, room.key
             if place:
-                ticket.fields = {**(ticket.fields or {}), "location": place,
-                                 "location_kind": "common"}
+                kind = "home" if place.startswith("家") else "common"
+                ticket.fields = {**(ticket.fields or {}), "location": place, "location_kind": kind}
+            elif room is not None:
+                ticket.fields = {**(ticket.fields or {}), "location_kind": "home"}
             where = " ".join(x for x in (room.display if room else "", place) if x)
             self._event(session, ticket, "note", actor, "位置：" + where, None, None, utcnow())
             ticket.updated_at = utcnow()

@@ -64,7 +64,12 @@ class SubmitTicketAction(BaseAction):
             dedupe_key=f"{self.form}:{form_id}" if form_id else None,
         )
         view = self.deps.tickets.create(new)
-        dispatcher.utter_message(text=created_text(self.deps, view))
+        text = created_text(self.deps, view)
+        parked = slots.get("parked_forms") or []
+        if parked:  # a form kept for later is not forgotten
+            name = self.deps.texts(f"form_name_{parked[-1]['loop']}")
+            text += "\n" + self.deps.texts("parked_reminder", current=name)
+        dispatcher.utter_message(text=text)
         return clear_form()
 
 
