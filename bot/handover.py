@@ -31,7 +31,6 @@ from handlers.human import ServiceHours
 log = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "wuye:console:events"
-OPEN_STATUSES = ("waiting", "agent")
 # One turn (a message through the engine, or an ownership change) per conversation at a time.
 TURN_LOCK_SECONDS = 30
 TURN_WAIT_SECONDS = 10
@@ -148,7 +147,7 @@ class Handover:
         self.states.save(state)
         with transaction(self._sessions) as session:
             record = self._open_record(session, openid) or self._new_record(session, state)
-            record.status, record.agent_id = "agent", agent_id
+            record.agent_id = agent_id
             record.conversation_id = state.conversation_id
             record.taken_at = record.taken_at or utcnow()
         self.publish({"type": "taken", "openid": openid, "agent_id": agent_id})
@@ -254,7 +253,7 @@ class Handover:
     def _open_record(session: Session, openid: str) -> HandoverRecord | None:
         return session.scalars(
             select(HandoverRecord)
-            .where(HandoverRecord.openid == openid, HandoverRecord.status.in_(OPEN_STATUSES))
+            .where(HandoverRecord.openid == openid, HandoverRecord.ended_at.is_(None))
             .order_by(HandoverRecord.id.desc()).limit(1)
         ).first()
 
@@ -271,5 +270,5 @@ class Handover:
             record = self._open_record(session, openid)
             if record is None:
                 return None
-            record.status, record.outcome, record.ended_at = "ended", outcome, utcnow()
+            record.outcome, record.ended_at = outcome, utcnow()
             return record.id

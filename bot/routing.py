@@ -78,7 +78,8 @@ def emergency(turn: Turn) -> Choice | None:
     if turn.decision.intent != "emergency":
         return None
     if turn.state.active_loop and turn.decision.is_unsure() and \
-            len(phrases.plain(turn.text)) <= SHORT_ANSWER:
+            len(phrases.plain(turn.text)) <= SHORT_ANSWER and \
+            not phrases.sounds_dangerous(turn.text):
         return None
     return Choice("action_emergency")
 
@@ -110,9 +111,9 @@ def asks_for_person(turn: Turn) -> Choice | None:
         return None  # 怎么还没人来: about a ticket (follow_up), not a wish for a person
     asked = phrases.asks_for_person(turn.text) or (
         decision.intent == "human" and not decision.is_unsure())
-    if not asked:
-        return None
-    return Choice("action_waiting_status" if turn.waiting else "action_human")
+    if turn.waiting and (asked or phrases.asks_wait_status(turn.text)):
+        return Choice("action_waiting_status")
+    return Choice("action_human") if asked else None
 
 
 # Issue 13 (communities) adds its route here: an unbound resident is asked for the
@@ -169,8 +170,12 @@ def unsure(turn: Turn) -> Choice | None:
 
 
 def by_intent(turn: Turn) -> Choice:
-    """Last: the action registered for the intent."""
-    return Choice(action_for(turn.decision.intent))
+    """Last: the action registered for the intent (a fault report that names a home is a
+    repair, though the NLU may read the home as a wish to bind it)."""
+    intent = turn.decision.intent
+    if intent == "bind_house" and phrases.reports_fault_not_binding(turn.text):
+        intent = "repair"
+    return Choice(action_for(intent))
 
 
 ROUTES: tuple[tuple[str, Route], ...] = (

@@ -47,10 +47,19 @@ def cancels_person(text: str) -> bool:
 
 
 def asks_for_person(text: str) -> bool:
-    """A short message asking for a person or how long the wait is."""
+    """A short message asking for a person in so many words (转人工, 找真人客服)."""
+    return not cancels_person(text) and _short_phrase(text, "ask_person")
+
+
+def asks_wait_status(text: str) -> bool:
+    """人呢, 还要等多久: while waiting, where the resident stands."""
+    return not cancels_person(text) and _short_phrase(text, "wait_status")
+
+
+def _short_phrase(text: str, kind: str) -> bool:
     p = plain(text)
-    return not cancels_person(text) and (p in phrases("ask_person") or (
-        len(p) <= SHORT and any(w in p for w in phrases("ask_person") if len(w) >= 2)))
+    return p in phrases(kind) or (len(p) <= SHORT and any(w in p for w in phrases(kind)
+                                                          if len(w) >= 2))
 
 
 def asks_capabilities(text: str) -> bool:
@@ -85,3 +94,14 @@ def is_angry(text: str, exclamations: int) -> bool:
         return True
     letters = _LATIN.findall(text)
     return len(letters) >= MIN_CAPS_LETTERS and all(c.isupper() for c in letters)
+
+
+def reports_fault_not_binding(text: str) -> bool:
+    """七栋一单元六零一…热水器坏了: a fault report that names a home, not a binding."""
+    p = plain(text)
+    return not any(w in p for w in phrases("bind")) and any(w in p for w in phrases("fault"))
+
+
+def sounds_dangerous(text: str) -> bool:
+    p = plain(text)
+    return any(w in p for w in phrases("danger"))

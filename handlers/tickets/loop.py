@@ -40,6 +40,8 @@ Events = list[dict[str, Any]]
 
 
 SAME_FAULT_RATIO = 0.6
+# Asked mid-form, these are answered and the form stays as it was.
+QUICK_ACTIONS = (INTENT_ACTIONS["ticket_status"], INTENT_ACTIONS["bill_query"])
 SHORT_ANSWER = 10  # characters: longer messages that start another request are a switch
 MAX_SUMMARIES = 2  # the same summary is shown at most twice; then we say what is missing
 MEDIA_FRESH_SECONDS = 600  # photos sent this long before a form starts belong to it
@@ -100,7 +102,7 @@ class FormLoop(BaseAction):
         validated = await self.validate(said, tracker, slots)
         target = self.switch_target(tracker) if active else None
         if target and not self.answered(validated, requested, text):
-            if not target.endswith("_form"):  # a quick question (进度, 账单): answered, form kept
+            if target in QUICK_ACTIONS:  # a quick question (进度, 账单): answered, form kept
                 return [FollowupAction(target)]
             return switch.offer(self.deps.texts, self.spec, dispatcher, tracker, slots, target)
         dispatcher.messages.extend(said.messages)
@@ -279,8 +281,8 @@ class FormLoop(BaseAction):
         if decision.confidence < self.deps.config.nlu.confidence_threshold:
             return None
         target = INTENT_ACTIONS.get(decision.intent)
-        if target == "bind_form" and not any(w in text_of(tracker.latest_message)
-                                             for w in form_specs()["bind_form"].requests):
+        if target == INTENT_ACTIONS["bind_house"] and not any(
+                w in text_of(tracker.latest_message) for w in form_specs()["bind_form"].requests):
             return None  # a home named mid-form is an answer, not a wish to bind it
         return target if target != self.spec.name else None
 

@@ -75,7 +75,7 @@ def answer(texts: Texts, spec: FormSpec, dispatcher: CollectingDispatcher, track
 
 def _replay(message: dict[str, Any], target: str) -> Events:
     """The message that asked for the new form is read by it as its first message."""
-    return [SlotSet("replay", message)] if target.endswith("_form") else []
+    return [SlotSet("replay", message)]
 
 
 def _choice(text: str) -> str | None:

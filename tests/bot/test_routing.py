@@ -40,9 +40,30 @@ def test_pending_rating(case: Turn, expected: str | None) -> None:
 @pytest.mark.parametrize(("case", "expected"), [
     (turn("煤气味好大", "emergency"), "action_emergency"),
     (turn("卫生间漏水", "repair"), None),
-], ids=["emergency", "repair"])
+    (turn("在7栋楼梯间", "emergency", 0.4, loop="repair_form"), None),
+    (turn("楼道里好大的煤气味", "emergency", 0.4, loop="repair_form"), "action_emergency"),
+], ids=["emergency", "repair", "short-unsure-answer-to-a-form", "long-in-a-form"])
 def test_emergency(case: Turn, expected: str | None) -> None:
     assert chosen(routing.emergency(case)) == expected
+
+
+def calm(text: str, intent: str = "emergency", loop: str | None = None) -> Turn:
+    from handlers.tickets.rules import DispatchRules
+
+    base = turn(text, intent, loop=loop)
+    return Turn(text=base.text, decision=base.decision, state=base.state,
+                not_emergency=DispatchRules.load().not_emergency)
+
+
+@pytest.mark.parametrize(("case", "expected"), [
+    (calm("电梯停了，里面没人"), "repair_form"),
+    (calm("家里停电了"), "repair_form"),
+    (calm("停电了还冒烟"), None),
+    (calm("电梯困人了"), None),
+    (calm("电梯停了，里面没人", loop="complaint_form"), "complaint_form"),
+], ids=["empty-lift", "outage", "outage-with-smoke", "trapped", "keeps-open-form"])
+def test_calm_emergency(case: Turn, expected: str | None) -> None:
+    assert chosen(routing.calm_emergency(case)) == expected
 
 
 @pytest.mark.parametrize(("case", "expected"), [
@@ -79,9 +100,11 @@ def test_anger(case: Turn, expected: str | None) -> None:
     (turn("转人工", "human"), "action_human"),
     (turn("人工客服"), "action_human"),
     (turn("人呢", owner="waiting"), "action_waiting_status"),
-    (turn("我想跟真人说", "human", 0.2), None),
+    (turn("这个问题想再问问", "human", 0.2), None),
+    (turn("有人吗"), None),
     (turn("怎么还没人来", "human"), None),
-], ids=["asks", "keyword", "waiting-asks-again", "unsure", "urge-not-person"])
+], ids=["asks", "keyword", "waiting-asks-again", "unsure", "anyone-there-not-waiting",
+        "urge-not-person"])
 def test_asks_for_person(case: Turn, expected: str | None) -> None:
     assert chosen(routing.asks_for_person(case)) == expected
 
@@ -141,11 +164,14 @@ def test_unsure(case: Turn, expected: str | None) -> None:
     assert chosen(routing.unsure(case)) == expected
 
 
-@pytest.mark.parametrize(("intent", "expected"), [
-    ("repair", "repair_form"), ("bill_query", "action_bill_query"),
-    ("no_such_intent", "action_fallback")])
-def test_by_intent(intent: str, expected: str) -> None:
-    assert routing.by_intent(turn("x", intent)).action == expected
+@pytest.mark.parametrize(("text", "intent", "expected"), [
+    ("x", "repair", "repair_form"), ("x", "bill_query", "action_bill_query"),
+    ("x", "no_such_intent", "action_fallback"),
+    ("我要绑定3栋2单元502", "bind_house", "action_bind_house"),
+    ("七栋一单元六零一热水器坏了", "bind_house", "repair_form")],
+    ids=["repair", "bill", "unknown", "bind", "fault-naming-a-home"])
+def test_by_intent(text: str, intent: str, expected: str) -> None:
+    assert routing.by_intent(turn(text, intent)).action == expected
 
 
 @pytest.mark.parametrize(("case", "route"), [

@@ -211,7 +211,7 @@ class Player:
         """End every open handover and sign agents out: the next dialog starts clean."""
         with transaction(self.services.sessions) as session:
             session.execute(update(HandoverRecord).where(HandoverRecord.ended_at.is_(None))
-                            .values(status="ended", outcome="test", ended_at=utcnow()))
+                            .values(outcome="test", ended_at=utcnow()))
             session.execute(update(ConsoleUser).values(presence="offline"))
 
 
