@@ -70,6 +70,9 @@ def calm_emergency(turn: Turn) -> Choice | None:
 
 
 SHORT_ANSWER = 10  # characters: an open form's answer (在7栋楼梯间), not a new story
+# Intents a frightened resident's next words get read as; after an emergency they are
+# about the emergency (怎么办啊, 快点).
+VAGUE_AFTER_EMERGENCY = ("out_of_scope", "greet", "goodbye")
 
 
 def emergency(turn: Turn) -> Choice | None:
@@ -85,9 +88,14 @@ def emergency(turn: Turn) -> Choice | None:
 
 
 def emergency_where(turn: Turn) -> Choice | None:
-    """The answer to "where is it?" asked after an emergency's advice."""
-    if turn.state.slots.get("emergency_where") and answers_where(turn.text, {"text": turn.text}):
+    """The answer to "where is it?" asked after an emergency's advice (在11栋1单元的电梯里
+    reads like the emergency again; the action sends a different danger on to emergency)."""
+    if not turn.state.slots.get("emergency_where"):
+        return None
+    if answers_where(turn.text, {"text": turn.text}):
         return Choice("action_emergency_where")
+    if turn.decision.is_unsure() or turn.decision.intent in VAGUE_AFTER_EMERGENCY:
+        return Choice("action_emergency_where", {"remind": True})  # 怎么办啊: still the danger
     return None
 
 
@@ -181,8 +189,8 @@ def by_intent(turn: Turn) -> Choice:
 ROUTES: tuple[tuple[str, Route], ...] = (
     ("pending_rating", pending_rating),
     ("calm_emergency", calm_emergency),
-    ("emergency", emergency),
     ("emergency_where", emergency_where),
+    ("emergency", emergency),
     ("cancel_person", cancel_person),
     ("anger", anger),
     ("asks_for_person", asks_for_person),

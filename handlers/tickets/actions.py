@@ -11,9 +11,10 @@ from handlers.tickets.anger import AngerAction
 from handlers.tickets.emergency import EmergencyAction, EmergencyWhereAction
 from handlers.tickets.follow_up import ReopenAction, UrgeAction
 from handlers.tickets.forms import form_specs
-from handlers.tickets.loop import FormLoop, ResumeFormAction
+from handlers.tickets.loop import FormLoop
 from handlers.tickets.status import TicketStatusAction
 from handlers.tickets.submit import SubmitTicketAction
+from handlers.tickets.switch import ResumeFormAction
 from handlers.tickets.validation import VALIDATORS, TicketFormValidation
 
 

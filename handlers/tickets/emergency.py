@@ -12,10 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from handlers.base import BaseAction
+from handlers.base import BaseAction, route_args
 from handlers.outcomes import HandOver
 from handlers.tickets.extract import find_phone, find_room, find_word, text_of, without_phones
 from handlers.tickets.forms import words
@@ -105,6 +105,11 @@ class EmergencyWhereAction(BaseAction):
         number = str(tracker.get_slot("emergency_where"))
         latest = tracker.latest_message or {}
         text = text_of(latest)
+        if route_args(tracker).get("remind"):
+            self.say(dispatcher, "emergency_where_remind", number=number)
+            return []
+        if self.another_danger(number, text):
+            return [FollowupAction(EmergencyAction.action_name)]
         room, place = find_room(latest), find_place_text(text) or ""
         if room is None and not is_specific(place) and find_building_text(text):
             place = text.strip(" ，,。.")[:40]  # 10栋2单元，停在7楼和8楼之间
@@ -119,6 +124,14 @@ class EmergencyWhereAction(BaseAction):
         where = " ".join(x for x in (view.room, place) if x)
         self.say(dispatcher, "emergency_where_noted", number=view.number, where=where)
         return [SlotSet("emergency_where", None)]
+
+
+    def another_danger(self, number: str, text: str) -> bool:
+        """5栋楼道里有煤气味 after a lift entrapment: a new emergency, not its place."""
+        service = self.deps.tickets
+        category = service.rules.classify("emergency", text).category
+        unnamed = service.rules.data["defaults"]["emergency"]["category"]
+        return category != unnamed and category != service.get(number).category
 
 
 def answers_where(text: str, latest: dict[str, Any]) -> bool:

@@ -32,7 +32,7 @@ from handlers.tickets.extract import (
 from handlers.tickets.forms import FormSpec, every_form_slot, form_specs, words
 from handlers.tickets.households import Households
 from handlers.tickets.reask import Unanswered, bare_request, hint, reask_lines, same_request
-from handlers.tickets.rooms import mask_phone, mask_phones, parse_room
+from handlers.tickets.summary import question_again, render_summary, summary_value
 from handlers.tickets.switch import clear_form
 from handlers.tickets.validation import TicketFormValidation
 
@@ -319,20 +319,11 @@ class FormLoop(BaseAction):
 
     def reask(self, dispatcher: CollectingDispatcher, slots: dict[str, Any],
               requested: str | None) -> None:
-        if requested == "confirm":
-            dispatcher.utter_message(text=self.summary(slots))
-            self.say(dispatcher, "summary_outro")
-        elif requested:
-            self.ask(dispatcher, slots, requested)
+        for line in question_again(self.deps.texts, self.spec, slots, requested):
+            dispatcher.utter_message(text=line)
 
     def summary(self, slots: dict[str, Any]) -> str:
-        lines = []
-        for slot in self.spec.summary:
-            value = summary_value(slot, slots.get(slot))
-            if value:
-                lines.append(self.deps.texts("summary_line", label=self.deps.texts(
-                    f"label_{slot}"), value=value))
-        return "\n".join(lines)
+        return render_summary(self.deps.texts, self.spec, slots)
 
 
 def answers_question(latest: dict[str, Any], requested: str | None) -> bool:
@@ -348,41 +339,3 @@ def answers_question(latest: dict[str, Any], requested: str | None) -> bool:
         return True
     return any(
         found(latest) for found in (find_room, find_phone, find_time))
-
-
-def summary_value(slot: str, value: Any) -> str:
-    """How a slot reads back to the resident: phones masked (in free text too), photos
-    counted, yes/no in words."""
-    if slot == "phone":
-        return mask_phone(str(value)) if value else ""
-    if slot == "photos":
-        return f"{len(value)}张" if value else ""
-    if slot == "callback":
-        return "需要" if value else "不需要" if value is not None else ""
-    if slot == "room" and value:
-        room = parse_room(str(value))
-        return room.display if room else str(value)
-    return mask_phones(str(value)) if value else ""
-
-
-class ResumeFormAction(BaseAction):
-    """继续: the latest form kept for later is opened again where it was left."""
-
-    action_name = "action_resume_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> Events:
-        parked = list(tracker.get_slot("parked_forms") or [])
-        if not parked:
-            self.say(dispatcher, "resume_nothing")
-            return []
-        form = parked.pop()
-        events: Events = [SlotSet(slot, None) for slot in every_form_slot()]
-        events += [SlotSet(k, v) for k, v in form["slots"].items()]
-        events += [ActiveLoop(form["loop"]), SlotSet("parked_forms", parked or None)]
-        self.say(dispatcher, "form_resume")
-        requested = form["slots"].get("requested_slot")
-        loop = FormLoop.__new__(FormLoop)
-        loop.deps, loop.spec = self.deps, form_specs()[form["loop"]]
-        loop.reask(dispatcher, dict(form["slots"]), requested)
-        return events

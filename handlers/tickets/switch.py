@@ -13,9 +13,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from handlers.base import BaseAction
 from handlers.texts import Texts
 from handlers.tickets.extract import plain, text_of
-from handlers.tickets.forms import FormSpec, every_form_slot
+from handlers.tickets.forms import FormSpec, every_form_slot, form_specs
+from handlers.tickets.summary import question_again
 
 Events = list[dict[str, Any]]
 FINISH = ("1", "先完成", "完成", "先办这个", "继续", "继续登记", "先把这个办完", "先提交这个",
@@ -88,3 +90,25 @@ def _choice(text: str) -> str | None:
 
 def _name(texts: Texts, spec: FormSpec) -> str:
     return texts(f"form_name_{spec.name}")
+
+
+class ResumeFormAction(BaseAction):
+    """继续: the latest form kept for later is opened again where it was left."""
+
+    action_name = "action_resume_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        parked = list(tracker.get_slot("parked_forms") or [])
+        if not parked:
+            self.say(dispatcher, "resume_nothing")
+            return []
+        form = parked.pop()
+        events: Events = [SlotSet(slot, None) for slot in every_form_slot()]
+        events += [SlotSet(k, v) for k, v in form["slots"].items()]
+        events += [ActiveLoop(form["loop"]), SlotSet("parked_forms", parked or None)]
+        lines = [self.deps.texts("form_resume"), *question_again(
+            self.deps.texts, form_specs()[form["loop"]], dict(form["slots"]),
+            form["slots"].get("requested_slot"))]
+        dispatcher.utter_message(text="\n".join(lines))
+        return events
