@@ -94,6 +94,9 @@ class FormLoop(BaseAction):
             return chosen
         elif (reply := self.interrupt(dispatcher, tracker, slots)) is not None:
             return reply
+        if slots.get("switch_to"):  # no choice made: the message is the form's again
+            events.append(SlotSet("switch_to", None))
+            slots["switch_to"] = None
         requested = slots.get("requested_slot")
         text = text_of(tracker.latest_message)
         if requested == "confirm" and answers.is_yes(text):
@@ -180,7 +183,7 @@ class FormLoop(BaseAction):
     def ask_correction(self, dispatcher: CollectingDispatcher, text: str,
                        slots: dict[str, Any]) -> Events:
         """不对 / 电话写错了 with no new value: ask for the one that is wrong, by name."""
-        asked = [s for s in self.spec.summary if s in self.spec.slots]
+        asked = [s for s in self.spec.required(slots) if s in self.spec.summary]
         slot = answers.correction_target(text, tuple(asked))
         if slot is None:
             self.say(dispatcher, "ask_which_correction")

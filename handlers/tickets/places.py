@@ -15,6 +15,7 @@ from handlers.tickets.forms import words
 _NUM = r"(?:\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _BEFORE = re.compile(
     rf"(?:(?:{_NUM}|[A-Za-z])(?:栋|幢|号楼|座|号|期|区)\s*)?(?:{_NUM}单元\s*)?"
+    r"(?:(?:后面|前面|旁边|对面|附近|楼下|门口|边上|西边|东边|南边|北边)的?)?"
     rf"(?:地下|地上|负{_NUM}层|[Bb]{_NUM}层?|{_NUM}[层楼]|东|西|南|北|小区|公共)?的?$")
 _AFTER = re.compile(
     rf"^(?:\s*(?:[Bb]{_NUM}(?:层|区)?|负{_NUM}层|-{_NUM}层|{_NUM}号?[层楼口区]|{_NUM}号|"

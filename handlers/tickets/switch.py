@@ -21,7 +21,7 @@ from handlers.tickets.summary import question_again
 
 Events = list[dict[str, Any]]
 FINISH = ("1", "先完成", "完成", "先办这个", "继续", "继续登记", "先把这个办完", "先提交这个",
-          "这个先")
+          "这个先", "先把", "先提交", "先报修", "先登记", "先弄完", "先办完", "接着", "先这个")
 KEEP = ("2", "保存", "先保存", "稍后", "留着", "先放着", "都要", "两个都要", "先办新的", "新的先",
         "保留", "先留着", "等会", "待会")
 DROP = ("3", "放弃", "不要了", "删掉", "删了", "取消", "算了", "不用了", "不办了", "不要这个了",
@@ -58,10 +58,10 @@ def answer(texts: Texts, spec: FormSpec, dispatcher: CollectingDispatcher, track
     choice = _choice(text_of(tracker.latest_message or {}))
     current = _name(texts, spec)
     if choice is None:
-        return None if not pending else [SlotSet("switch_to", None)]
-    if choice == "finish":
+        return None
+    if choice == "finish":  # the new request is not lost: it follows the submit
         dispatcher.utter_message(text=texts("switch_finish_first", current=current))
-        return [SlotSet("switch_to", None)]
+        return [SlotSet("switch_to", None), SlotSet("after_form", pending)]
     target, message = str(pending["action"]), dict(pending["message"])
     events = clear_form()
     if choice == "keep":
@@ -73,6 +73,15 @@ def answer(texts: Texts, spec: FormSpec, dispatcher: CollectingDispatcher, track
     else:
         dispatcher.utter_message(text=texts("switch_dropped", current=current))
     return events + _replay(message, target) + [FollowupAction(target)]
+
+
+def after_submit(slots: dict[str, Any]) -> Events:
+    """A request told while this form was being finished starts once it is submitted."""
+    pending = slots.get("after_form")
+    if not pending:
+        return []
+    target = str(pending["action"])
+    return _replay(dict(pending["message"]), target) + [FollowupAction(target)]
 
 
 def _replay(message: dict[str, Any], target: str) -> Events:
