@@ -89,9 +89,7 @@ class FormLoop(BaseAction):
                 chosen := switch.answer(self.deps.texts, self.spec, dispatcher, tracker, slots)):
             if chosen[-1].get("event") == "followup":
                 return chosen
-            if slots.get("requested_slot"):
-                self.reask(dispatcher, slots, slots.get("requested_slot"))
-            return chosen
+            return chosen + self.reask(dispatcher, slots, slots.get("requested_slot"))
         elif (reply := self.interrupt(dispatcher, tracker, slots)) is not None:
             return reply
         if slots.get("switch_to"):  # no choice made: the message is the form's again
@@ -204,8 +202,7 @@ class FormLoop(BaseAction):
             photos = list(slots.get("photos") or []) + [image]
             self.say(dispatcher, "photo_received", count=len(photos))
             slots["photos"] = photos
-            self.reask(dispatcher, slots, requested)
-            return [SlotSet("photos", photos)]
+            return [SlotSet("photos", photos), *self.reask(dispatcher, slots, requested, True)]
         if answers.is_cancel(text, yes_no_question=requested == "callback"):
             self.say(dispatcher, "form_cancelled")
             return clear_form()
@@ -217,8 +214,7 @@ class FormLoop(BaseAction):
             entry = self.deps.faqs.get(faq_id)
             dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
             self.say(dispatcher, "form_resume")
-            self.reask(dispatcher, slots, requested)
-            return []
+            return self.reask(dispatcher, slots, requested)
         return None
 
     def digression(self, tracker: Tracker) -> str | None:
@@ -267,8 +263,7 @@ class FormLoop(BaseAction):
         """The question stays open: explain what is expected instead of repeating it."""
         if turn.slot == "confirm":
             self.say(dispatcher, f"form_in_progress_{self.spec.name}")
-            self.reask(dispatcher, slots, turn.slot)
-            return []
+            return self.reask(dispatcher, slots, turn.slot)
         threshold = self.deps.config.nlu.confidence_threshold
         if not turn.same_request and same_request(self.spec, tracker, threshold):
             turn = Unanswered(turn.slot, turn.tries, turn.recorded, True, turn.explained)
@@ -321,9 +316,16 @@ class FormLoop(BaseAction):
         self.say(dispatcher, f"ask_{self.spec.name}_{slot}")
 
     def reask(self, dispatcher: CollectingDispatcher, slots: dict[str, Any],
-              requested: str | None) -> None:
+              requested: str | None, changed: bool = False) -> Events:
+        """The open question again; an unchanged summary is shown at most MAX_SUMMARIES
+        times, then the bot says what it is waiting for instead."""
+        shown = 0 if changed else int(slots.get("summary_shown") or 0)
+        if requested == "confirm" and shown >= MAX_SUMMARIES:
+            self.say(dispatcher, "confirm_what_missing")
+            return []
         for line in question_again(self.deps.texts, self.spec, slots, requested):
             dispatcher.utter_message(text=line)
+        return [SlotSet("summary_shown", shown + 1)] if requested == "confirm" else []
 
     def summary(self, slots: dict[str, Any]) -> str:
         return render_summary(self.deps.texts, self.spec, slots)

@@ -115,7 +115,9 @@ class ResumeFormAction(BaseAction):
         form = parked.pop()
         events: Events = [SlotSet(slot, None) for slot in every_form_slot()]
         events += [SlotSet(k, v) for k, v in form["slots"].items()]
-        events += [ActiveLoop(form["loop"]), SlotSet("parked_forms", parked or None)]
+        events += [ActiveLoop(form["loop"]), SlotSet("parked_forms", parked or None),
+                   SlotSet("summary_shown", 1 if form["slots"].get("requested_slot") == "confirm"
+                           else None)]
         lines = [self.deps.texts("form_resume"), *question_again(
             self.deps.texts, form_specs()[form["loop"]], dict(form["slots"]),
             form["slots"].get("requested_slot"))]
