@@ -161,8 +161,7 @@ class Handover:
     def _hand_back(self, openid: str, agent_id: int) -> None:
         state = self._owned(openid, agent_id)
         state.owner, state.agent_id = "bot", None
-        for slot in ("fallback_count", "complaint_count"):
-            state.slots.pop(slot, None)
+        state.slots.pop("fallback_count", None)
         self.states.save(state)
         self._end(openid, "handed_back")
         self.publish({"type": "handed_back", "openid": openid, "agent_id": agent_id})

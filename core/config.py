@@ -113,7 +113,6 @@ class HandoffConfig:
     holidays: str = ""
     customer_service_window_hours: int = 48
     anger_exclamations: int = 3
-    repeated_complaints: int = 2
     rating_ttl_hours: int = 24
     # An agent who owns a conversation and has not answered for this long: the resident
     # is told we are on it, the agent is reminded (once per period).
