@@ -150,15 +150,21 @@ def resume_form(turn: Turn) -> Choice | None:
 
 
 def follow_up(turn: Turn) -> Choice | None:
-    """催单, a ticket number, or dissatisfaction with finished work: about a ticket we hold,
-    so before the NLU's reading (which may call it a new repair or a complaint)."""
+    """催单 or a ticket number: about a ticket we hold, even with a form open (the NLU may
+    read 催一下FW… as a new booking)."""
     number = phrases.ticket_number(turn.text)
     if phrases.urges(turn.text):
         return Choice("action_urge", {"number": number})
-    if phrases.unhappy(turn.text) and turn.decision.intent != "faq":
-        return Choice("action_reopen", {"number": number})
     if number:
         return Choice("action_ticket_status", {"number": number})
+    return None
+
+
+def reopen(turn: Turn) -> Choice | None:
+    """不满意，楼下还在滴水: finished work that is not right; after an open form, where
+    the same words may describe the fault being reported."""
+    if phrases.unhappy(turn.text) and turn.decision.intent != "faq":
+        return Choice("action_reopen", {"number": phrases.ticket_number(turn.text)})
     return None
 
 
@@ -195,9 +201,10 @@ ROUTES: tuple[tuple[str, Route], ...] = (
     ("anger", anger),
     ("asks_for_person", asks_for_person),
     ("faq_menu_choice", faq_menu_choice),
+    ("follow_up", follow_up),
     ("open_form", open_form),
     ("resume_form", resume_form),
-    ("follow_up", follow_up),
+    ("reopen", reopen),
     ("capabilities", capabilities),
     ("unsure", unsure),
     ("by_intent", by_intent),

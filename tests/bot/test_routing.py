@@ -136,15 +136,25 @@ def test_resume_form(case: Turn, expected: str | None) -> None:
 @pytest.mark.parametrize(("case", "expected", "number"), [
     (turn("催单", "ticket_status"), "action_urge", None),
     (turn("BX20261118-0003怎么还没人来", "repair"), "action_urge", "BX20261118-0003"),
-    (turn("不满意，楼下还在滴水", "complaint"), "action_reopen", None),
+    (turn("催一下FW20261118-0002", "service_request"), "action_urge", "FW20261118-0002"),
     (turn("bx20261118-0003", "out_of_scope"), "action_ticket_status", "BX20261118-0003"),
     (turn("卫生间漏水", "repair"), None, None),
-], ids=["urge", "urge-number", "reopen", "number", "new-repair"])
+], ids=["urge", "urge-number", "urge-a-booking", "number", "new-repair"])
 def test_follow_up(case: Turn, expected: str | None, number: str | None) -> None:
     choice = routing.follow_up(case)
     assert chosen(choice) == expected
     if choice is not None:
         assert choice.args.get("number") == number
+
+
+@pytest.mark.parametrize(("case", "expected"), [
+    (turn("不满意，楼下还在滴水", "complaint"), "action_reopen"),
+    (turn("上次修的灯又坏了，还是不行", "repair"), "action_reopen"),
+    (turn("不满意度调查怎么填", "faq"), None),
+    (turn("卫生间漏水", "repair"), None),
+], ids=["unhappy-reason", "broken-again", "faq", "new-repair"])
+def test_reopen(case: Turn, expected: str | None) -> None:
+    assert chosen(routing.reopen(case)) == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -180,9 +190,10 @@ def test_by_intent(text: str, intent: str, expected: str) -> None:
     (turn("电梯困人了", "emergency", loop="repair_form", owner="waiting"), "emergency"),
     (turn("转人工", "human", loop="repair_form"), "asks_for_person"),
     (turn("2", loop="repair_form", slots={"faq_menu": ["a", "b"]}), "faq_menu_choice"),
+    (turn("催单", "ticket_status", loop="repair_form"), "follow_up"),
     (turn("随便", "faq", 0.1, loop="repair_form"), "open_form"),
     (turn("卫生间漏水", "repair"), "by_intent"),
 ], ids=["rating-before-menu", "emergency-before-form", "person-before-form",
-        "menu-before-form", "form-before-unsure", "intent-last"])
+        "menu-before-form", "urge-before-form", "form-before-unsure", "intent-last"])
 def test_the_order_of_routes(case: Turn, route: str) -> None:
     assert routing.route(case).route == route
