@@ -97,7 +97,10 @@ class Player:
     def send(self, openid: str, turn: dict[str, Any]) -> None:
         pusher, msg_id = self.pusher, 900000 + next(_media)
         if "say" in turn:
-            result = pusher.text(openid, str(turn["say"]), msg_id=msg_id)
+            text = str(turn["say"])
+            if "{last_ticket}" in text:  # the number of the resident's latest ticket
+                text = text.replace("{last_ticket}", self.tickets_numbers(openid)[-1])
+            result = pusher.text(openid, text, msg_id=msg_id)
         elif "voice" in turn:
             result = pusher.voice(openid, str(turn["voice"]), msg_id=msg_id)
         elif "image" in turn:
@@ -181,6 +184,11 @@ class Player:
         if dialog.handover != "any":
             owner = self.services.states.load(openid).owner
             assert owner == (dialog.handover or "bot"), f"{dialog.name}: owner {owner}"
+
+    def tickets_numbers(self, openid: str) -> list[str]:
+        with self.services.sessions() as session:
+            return list(session.scalars(select(Ticket.number).where(Ticket.openid == openid)
+                                        .order_by(Ticket.id)))
 
     def tickets(self, openid: str) -> list[dict[str, Any]]:
         with self.services.sessions() as session:
