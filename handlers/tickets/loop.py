@@ -276,7 +276,7 @@ class FormLoop(BaseAction):
         decision = decision_of(tracker)
         if decision is None or decision.intent not in words("switch_intents"):
             return None
-        if decision.confidence < self.deps.config.nlu.confidence_threshold:
+        if decision.is_unsure():
             return None
         target = INTENT_ACTIONS.get(decision.intent)
         if target == INTENT_ACTIONS["bind_house"] and not any(
