@@ -50,8 +50,8 @@ def correction_target(text: str, slots: tuple[str, ...]) -> str | None:
     """Which of these slots a correction names (电话写错了 → phone), if any."""
     p = plain(text)
     targets = _targets()
-    for slot in slots:
-        if any(w in p for w in targets.get(slot, [])):
+    for slot in targets:  # the table's order: 地址 is the home where one is asked
+        if slot in slots and any(w in p for w in targets[slot]):
             return slot
     return None
 
