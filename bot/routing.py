@@ -169,7 +169,8 @@ def reopen(turn: Turn) -> Choice | None:
 
 
 def capabilities(turn: Turn) -> Choice | None:
-    """你能做什么 / 你是谁: the NLU may call it out of scope; it is about us."""
+    """你能做什么 / 你是真人吗: about us (the NLU may call it out of scope or a wish for a
+    person), so before asking for a person."""
     return Choice("action_capabilities") if phrases.asks_capabilities(turn.text) else None
 
 
@@ -199,13 +200,13 @@ ROUTES: tuple[tuple[str, Route], ...] = (
     ("emergency", emergency),
     ("cancel_person", cancel_person),
     ("anger", anger),
+    ("capabilities", capabilities),
     ("asks_for_person", asks_for_person),
     ("faq_menu_choice", faq_menu_choice),
     ("follow_up", follow_up),
     ("open_form", open_form),
     ("resume_form", resume_form),
     ("reopen", reopen),
-    ("capabilities", capabilities),
     ("unsure", unsure),
     ("by_intent", by_intent),
 )

@@ -41,8 +41,13 @@ class UrgeAction(BaseAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[Any]:
         view = _pick(self, tracker, URGEABLE)
+        text = text_of(tracker.latest_message or {})
+        number = route_args(tracker).get("number")
+        if view is None and not number and "催" not in text:
+            # 快递什么时候来: no ticket to hurry, so the words meant something else
+            decision = decision_of(tracker)
+            return [FollowupAction(action_for(decision.intent if decision else "faq"))]
         if view is None:
-            number = route_args(tracker).get("number")
             self.say(dispatcher, "urge_unknown" if number else "urge_nothing",
                      number=number or "")
             return []
@@ -50,7 +55,7 @@ class UrgeAction(BaseAction):
             self.say(dispatcher, "urge_not_open", number=view.number,
                      state_name=self.deps.tickets.life.state_name(view.state))
             return []
-        note = "业主催单：" + text_of(tracker.latest_message or {})[:200]
+        note = "业主催单：" + text[:200]
         view = self.deps.tickets.urge(view.number, f"resident:{tracker.sender_id}", note)
         minutes = self.deps.tickets.rules.response_minutes(view.type, view.priority)
         self.say(dispatcher, "urge_done", number=view.number, department=view.department,

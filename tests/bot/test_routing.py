@@ -189,11 +189,13 @@ def test_by_intent(text: str, intent: str, expected: str) -> None:
      "pending_rating"),
     (turn("电梯困人了", "emergency", loop="repair_form", owner="waiting"), "emergency"),
     (turn("转人工", "human", loop="repair_form"), "asks_for_person"),
+    (turn("你是真人吗", "human"), "capabilities"),
     (turn("2", loop="repair_form", slots={"faq_menu": ["a", "b"]}), "faq_menu_choice"),
     (turn("催单", "ticket_status", loop="repair_form"), "follow_up"),
     (turn("随便", "faq", 0.1, loop="repair_form"), "open_form"),
     (turn("卫生间漏水", "repair"), "by_intent"),
 ], ids=["rating-before-menu", "emergency-before-form", "person-before-form",
-        "menu-before-form", "urge-before-form", "form-before-unsure", "intent-last"])
+        "about-us-before-person", "menu-before-form", "urge-before-form", "form-before-unsure",
+        "intent-last"])
 def test_the_order_of_routes(case: Turn, route: str) -> None:
     assert routing.route(case).route == route
