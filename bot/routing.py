@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.menu import menu_choice
+from bot.menu import menu_choice, request_intent
 from bot.state import ConversationState
 from handlers import phrases
 from handlers.intents import action_for
@@ -174,6 +174,15 @@ def capabilities(turn: Turn) -> Choice | None:
     return Choice("action_capabilities") if phrases.asks_capabilities(turn.text) else None
 
 
+def explicit_request(turn: Turn) -> Choice | None:
+    """我要报修电梯 read as a question: the opening request word decides."""
+    decision = turn.decision
+    if not (decision.is_unsure() or decision.intent in ("faq", "out_of_scope", "greet")):
+        return None
+    intent = request_intent(turn.text)
+    return Choice(action_for(intent)) if intent else None
+
+
 def unsure(turn: Turn) -> Choice | None:
     """Unsure of the intent: offer FAQ candidates, else ask to rephrase."""
     decision = turn.decision
@@ -207,6 +216,7 @@ ROUTES: tuple[tuple[str, Route], ...] = (
     ("open_form", open_form),
     ("resume_form", resume_form),
     ("reopen", reopen),
+    ("explicit_request", explicit_request),
     ("unsure", unsure),
     ("by_intent", by_intent),
 )

@@ -80,7 +80,8 @@ def plain(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
-def description(text: str, filler: list[str], times: bool = False) -> str:
+def description(text: str, filler: list[str], times: bool = False,
+                tail: list[str] | None = None) -> str:
     """What the resident reports, without what other slots hold: homes and phones always
     (a phone never lives in free text), the visiting time when the form asks one, each
     with its lead-in words (电话…, 明天下午有人); and without filler phrases."""
@@ -90,10 +91,10 @@ def description(text: str, filler: list[str], times: bool = False) -> str:
     cut = text
     for start, end in reversed(_merge([_with_lead_in(text, span) for span in spans])):
         cut = cut[:start] + " " + cut[end:]
-    return _tidy(_strip_edges(_tidy(cut), filler))
+    return _tidy(_strip_edges(_tidy(cut), filler, tail if tail is not None else filler))
 
 
-def _strip_edges(text: str, filler: list[str]) -> str:
+def _strip_edges(text: str, filler: list[str], tail: list[str]) -> str:
     """Filler phrases only where they open or close the message (你好，我要报修，…；…麻烦了):
     the resident's words in the middle stay exactly as written (楼上业主装修)."""
     ordered = sorted(filler, key=len, reverse=True)
@@ -103,12 +104,13 @@ def _strip_edges(text: str, filler: list[str]) -> str:
         if word is None:
             break
         text = head[len(word):]
+    ending = sorted(tail, key=len, reverse=True)
     while True:
-        tail = text.rstrip(_EDGES)
-        word = next((w for w in ordered if tail.endswith(w) and len(tail) > len(w)), None)
+        rest = text.rstrip(_EDGES)
+        word = next((w for w in ending if rest.endswith(w) and len(rest) > len(w)), None)
         if word is None:
-            return tail
-        text = tail[:-len(word)]
+            return rest
+        text = rest[:-len(word)]
 
 
 def without_phones(text: str) -> str:

@@ -82,8 +82,8 @@ class ReopenAction(BaseAction):
                 return [FollowupAction("action_urge")]
             decision = decision_of(tracker)
             intent = decision.intent if decision else "repair"
-            target = action_for("repair" if intent in ("faq", "out_of_scope") else intent)
-            return [FollowupAction(target)]
+            target = action_for(intent if intent == "complaint" else "repair")
+            return [FollowupAction(target)]  # nothing of ours to reopen: a new report
         rating = read_rating(text)
         reason = (rating.reason if rating and rating.reason else text).strip()
         actor = f"resident:{tracker.sender_id}"

@@ -279,9 +279,13 @@ class FormLoop(BaseAction):
         if decision.is_unsure():
             return None
         target = INTENT_ACTIONS.get(decision.intent)
-        if target == INTENT_ACTIONS["bind_house"] and not any(
-                w in text_of(tracker.latest_message) for w in form_specs()["bind_form"].requests):
-            return None  # a home named mid-form is an answer, not a wish to bind it
+        text = text_of(tracker.latest_message)
+        specs = {spec.intent: spec for spec in form_specs().values()}
+        other = specs.get(decision.intent)
+        named = other is None or any(w in text for w in other.requests)
+        if not named and (target == INTENT_ACTIONS["bind_house"]
+                          or len(plain(text)) <= SHORT_ANSWER):
+            return None  # 明天上午 / a home named mid-form: an answer, not a new request
         return target if target != self.spec.name else None
 
     async def validate(self, dispatcher: CollectingDispatcher, tracker: Tracker,

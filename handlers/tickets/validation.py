@@ -109,7 +109,7 @@ class TicketFormValidation(FormValidationAction):
     def describe(self, tracker: Tracker, text: str) -> str:
         """The text without filler and what other slots take (a time only while one is asked)."""
         times = any(slot in TIME_SLOTS for slot in self.spec.required(tracker.slots))
-        return description(text, words("filler"), times=times)
+        return description(text, words("filler"), times=times, tail=words("filler_tail"))
 
     def repeats(self, tracker: Tracker) -> bool:
         """The message is the form's own request again, not an answer."""
