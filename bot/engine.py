@@ -27,6 +27,7 @@ from bot.replies import Reply
 from bot.routing import Choice, Turn, route
 from bot.state import ConversationState, StateStore
 from core.config import Config
+from core.metrics import NLU_DECISIONS
 from handlers.outcomes import (
     CancelHandover,
     FlagForAgent,
@@ -59,6 +60,15 @@ class TurnOutcome:
     conversation_id: int | None = None
     needs_agent: bool = False
     route: str = ""
+
+    def marks(self) -> dict[str, Any]:
+        """The inbound row's columns this turn sets (written once, by the gateway)."""
+        values: dict[str, Any] = {"conversation_id": self.conversation_id}
+        if self.nlu is not None:
+            values["nlu"] = self.nlu
+        if self.needs_agent:
+            values["needs_agent"] = True
+        return values
 
 
 class Engine:
@@ -145,6 +155,7 @@ class Engine:
             text = text[:MAX_TEXT_CHARS]
         command = command_key(text)
         decision = menu or (command and menu_decision(command)) or self.nlu.understand(text)
+        NLU_DECISIONS.labels(decision.intent).inc()
         nlu = self.config.nlu
         decision = dataclasses.replace(decision, unsure_confidence=nlu.confidence_threshold,
                                        unsure_margin=nlu.margin_threshold)
