@@ -153,7 +153,9 @@ def follow_up(turn: Turn) -> Choice | None:
     """催单 or a ticket number: about a ticket we hold, even with a form open (the NLU may
     read 催一下FW… as a new booking)."""
     number = phrases.ticket_number(turn.text)
-    if phrases.urges(turn.text):
+    decision = turn.decision
+    question = decision.intent == "faq" and not decision.is_unsure() and "催" not in turn.text
+    if phrases.urges(turn.text) and not question:  # 快递怎么还没来 is the FAQ's
         return Choice("action_urge", {"number": number})
     if number:
         return Choice("action_ticket_status", {"number": number})

@@ -139,7 +139,8 @@ def test_resume_form(case: Turn, expected: str | None) -> None:
     (turn("催一下FW20261118-0002", "service_request"), "action_urge", "FW20261118-0002"),
     (turn("bx20261118-0003", "out_of_scope"), "action_ticket_status", "BX20261118-0003"),
     (turn("卫生间漏水", "repair"), None, None),
-], ids=["urge", "urge-number", "urge-a-booking", "number", "new-repair"])
+    (turn("快递怎么还没来", "faq", 0.9), None, None),
+], ids=["urge", "urge-number", "urge-a-booking", "number", "new-repair", "faq-not-urge"])
 def test_follow_up(case: Turn, expected: str | None, number: str | None) -> None:
     choice = routing.follow_up(case)
     assert chosen(choice) == expected

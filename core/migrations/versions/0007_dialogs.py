@@ -2,7 +2,7 @@
 conversation row only)
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
