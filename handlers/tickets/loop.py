@@ -78,23 +78,38 @@ class FormLoop(BaseAction):
     async def step(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         slots = dict(tracker.slots)
         active = (tracker.active_loop or {}).get("name") == self.spec.name
-        events: Events = []
+        early, tracker, events = self.enter(dispatcher, tracker, slots, active)
+        if early is not None:
+            return early
+        return events + await self.fill(dispatcher, tracker, slots, active)
+
+    def enter(self, dispatcher: CollectingDispatcher, tracker: Tracker, slots: dict[str, Any],
+              active: bool) -> tuple[Events | None, Tracker, Events]:
+        """Start the form, or take what is no answer (a switch choice, a photo, cancel, an
+        FAQ question); returns early events when the turn ends here."""
         if not active:
             replay = slots.get("replay")
             events = self.start(dispatcher, tracker.sender_id, slots)
             slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
             if replay:  # the message that asked for this form while another was open
                 tracker = _with_latest(tracker, replay, slots)
-        elif slots.get("switch_to") and (
+            return None, tracker, events
+        if slots.get("switch_to") and (
                 chosen := switch.answer(self.deps.texts, self.spec, dispatcher, tracker, slots)):
-            if chosen[-1].get("event") == "followup":
-                return chosen
-            return chosen + self.reask(dispatcher, slots, slots.get("requested_slot"))
-        elif (reply := self.interrupt(dispatcher, tracker, slots)) is not None:
-            return reply
+            if chosen[-1].get("event") != "followup":
+                chosen += self.reask(dispatcher, slots, slots.get("requested_slot"))
+            return chosen, tracker, []
+        if (reply := self.interrupt(dispatcher, tracker, slots)) is not None:
+            return reply, tracker, []
         if slots.get("switch_to"):  # no choice made: the message is the form's again
-            events.append(SlotSet("switch_to", None))
             slots["switch_to"] = None
+            return None, tracker, [SlotSet("switch_to", None)]
+        return None, tracker, []
+
+    async def fill(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                   slots: dict[str, Any], active: bool) -> Events:
+        """Read the answer into slots, then the next question, the summary or the submit."""
+        events: Events = []
         requested = slots.get("requested_slot")
         text = text_of(tracker.latest_message)
         if requested == "confirm" and answers.is_yes(text):
