@@ -20,12 +20,14 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.community_route import CommunityRoute, joined
 from bot.handover import Handover
 from bot.inbound import Inbound
 from bot.menu import command_key, menu_decision
 from bot.replies import Reply
 from bot.routing import Choice, Turn, route
 from bot.state import ConversationState, StateStore
+from communities import context
 from core.config import Config
 from core.metrics import NLU_DECISIONS
 from handlers.outcomes import (
@@ -74,8 +76,9 @@ class TurnOutcome:
 class Engine:
     def __init__(self, config: Config, states: StateStore, nlu: Understander,
                  registry: Registry, texts: Texts, handover: Handover,
-                 tickets: TicketService) -> None:
+                 tickets: TicketService, community: CommunityRoute | None = None) -> None:
         self.config = config
+        self.community = community
         self.states = states
         self.nlu = nlu
         self.registry = registry
@@ -86,7 +89,9 @@ class Engine:
     def handle(self, inbound: Inbound, message_id: int | None) -> TurnOutcome:
         """Process one stored inbound message; the caller stores the outcome."""
         outcome = TurnOutcome()
-        with self.handover.turn(inbound.openid):  # console ownership changes wait for this turn
+        resident = self.community.resolve(inbound.openid) if self.community else None
+        # console ownership changes wait for this turn; texts and FAQs are the community's
+        with self.handover.turn(inbound.openid), context.serving(resident):
             state = self.states.load(inbound.openid)
             if inbound.is_event:
                 self.on_event(inbound, state, message_id, outcome)
@@ -102,7 +107,8 @@ class Engine:
     def on_event(self, inbound: Inbound, state: ConversationState, message_id: int | None,
                  outcome: TurnOutcome) -> None:
         if inbound.event in ("subscribe", "subscribe_scan"):
-            outcome.replies.append(Reply(text=self.texts("welcome")))
+            asked = self.community.welcome(state) if self.community else None
+            outcome.replies.extend(asked or [Reply(text=self.texts("welcome"))])
         elif inbound.event == "click":
             decision = menu_decision(inbound.event_key)
             if decision is None:
@@ -153,16 +159,42 @@ class Engine:
         if len(text) > MAX_TEXT_CHARS:
             outcome.needs_agent = True
             text = text[:MAX_TEXT_CHARS]
-        command = command_key(text)
-        decision = menu or (command and menu_decision(command)) or self.nlu.understand(text)
+        decision = menu or self.understand(text)
         NLU_DECISIONS.labels(decision.intent).inc()
-        nlu = self.config.nlu
-        decision = dataclasses.replace(decision, unsure_confidence=nlu.confidence_threshold,
-                                       unsure_margin=nlu.margin_threshold)
         outcome.nlu = decision.to_dict()
         if state.owner == "agent" and decision.intent != "emergency":
             self.forward(state, message_id, outcome)
             return
+        if self.community is None:
+            self.answer(text, decision, state, message_id, outcome, menu)
+            return
+        # Before the routing table: an unbound resident is asked for the community (issue 13).
+        step = self.community.step(state, text, decision)
+        if step.text is None:
+            outcome.replies.extend(step.replies)
+            return
+        with context.serving(step.community):
+            if step.text != text:  # the question held while the community was asked
+                text, decision = step.text, self.understand(step.text)
+            self.answer(text, decision, state, message_id, outcome, menu)
+        outcome.replies = joined(step.replies, outcome.replies)
+
+    def understand(self, text: str) -> Decision:
+        """A bare keyword stands for its menu button; anything else goes to the NLU
+        (without "I live in <community>", which the community route reads instead)."""
+        command = command_key(text)
+        if command:
+            return menu_decision(command) or self.nlu.understand(text)
+        if self.community is not None:
+            text = self.community.directory.without_mentions(text)
+        return self.nlu.understand(text)
+
+    def answer(self, text: str, decision: Decision, state: ConversationState,
+               message_id: int | None, outcome: TurnOutcome, menu: Decision | None) -> None:
+        """Ask the routing table for the action and run it."""
+        nlu = self.config.nlu
+        decision = dataclasses.replace(decision, unsure_confidence=nlu.confidence_threshold,
+                                       unsure_margin=nlu.margin_threshold)
         turn = Turn(text=text, decision=decision, state=state,
                     rating_pending=lambda: self.rating_pending(state.openid),
                     anger_exclamations=self.config.handoff.anger_exclamations,

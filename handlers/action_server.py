@@ -17,6 +17,8 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from sanic import Sanic
 
+from communities import context
+from communities.residents import ResidentCommunities
 from core.config import Config, load_config
 from core.db import make_engine, make_session_factory, upgrade
 from handlers.deps import HandlerDeps
@@ -52,10 +54,30 @@ class RasaAction(Action):
         return as_rasa_events(list(result or []))
 
 
+class ForResidentsCommunity(Action):
+    """Runs an action for the community of the tracker's resident, as the engine does."""
+
+    def __init__(self, inner: Action, residents: ResidentCommunities) -> None:
+        self.inner = inner
+        self.residents = residents
+
+    def name(self) -> str:
+        return self.inner.name()
+
+    async def run(self, dispatcher: Any, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        with context.serving(self.residents.resolve(tracker.sender_id)):
+            result = self.inner.run(dispatcher, tracker, domain)
+            if inspect.isawaitable(result):
+                result = await result
+            return list(result or [])
+
+
 def build_executor(deps: HandlerDeps) -> ActionExecutor:
     executor = ActionExecutor()
+    residents = ResidentCommunities(deps.sessions)
     for action in served_actions(deps):
-        executor.register_action(RasaAction(action))
+        executor.register_action(RasaAction(ForResidentsCommunity(action, residents)))
     return executor
 
 

@@ -2,7 +2,7 @@
 conversation row only)
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
