@@ -124,8 +124,9 @@ def asks_for_person(turn: Turn) -> Choice | None:
     return Choice("action_human") if asked else None
 
 
-# Issue 13 (communities) adds its route here: an unbound resident is asked for the
-# community before any request that needs one.
+# Communities (issue 13) come before this table: Engine.on_text runs the community step
+# (bot/community_route.py), which may ask an unbound resident for the community and hold
+# the question until it is answered; the table then routes that question.
 
 
 def faq_menu_choice(turn: Turn) -> Choice | None:
