@@ -59,7 +59,6 @@ class Sweeper:
                 continue
             log.info("sweeper: recovering message %s (attempt %s)", claim.message_id,
                      claim.attempts)
-            SWEEPER_RECOVERIES.labels("lease_expired").inc()
             self.gateway.process_claimed(inbound, claim)
             SWEEPER_RECOVERIES.labels("recovered").inc()
             recovered += 1

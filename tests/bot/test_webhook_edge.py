@@ -181,7 +181,7 @@ def test_sweeper_processes_pushes_left_unfinished_and_gives_up_on_hopeless_ones(
 
     def recoveries() -> float:
         return REGISTRY.get_sample_value("wuye_sweeper_recoveries_total",
-                                         {"state": "lease_expired"}) or 0.0
+                                         {"outcome": "recovered"}) or 0.0
 
     before = recoveries()
     assert services.sweeper.run_once() == 0  # its lease still runs
