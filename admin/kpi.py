@@ -13,7 +13,7 @@ from communities.staff import Scope
 from core.db import utcnow
 from core.models import Conversation, Resident
 from core.models.console import ConversationRating, HandoverRecord
-from handlers.human import SATISFIED_MIN_SCORE
+from handlers.ratings import SATISFIED_MIN_SCORE
 
 
 @dataclass(frozen=True)

@@ -1,132 +1,183 @@
-"""The dialogue engine: one inbound message in, the bot's replies out.
+"""The dialogue engine: one inbound message in, one TurnOutcome out.
 
-It understands the text (NLU), picks one action (emergency first, then an open
-form, a pending FAQ menu, low confidence, else the intent's registered action),
-runs it as a rasa-sdk Action with a Tracker built from the conversation state and
-a CollectingDispatcher, and applies the events the action returns.
+It understands the text (NLU), asks the routing table (bot/routing.py) for one
+action, runs it as a rasa-sdk Action with a Tracker built from the conversation
+state and a CollectingDispatcher, applies the events and acts on the typed
+control outcomes (handlers/outcomes.py) the action returns. The caller writes
+the outcome to the message log once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import policy
 from bot.community_route import CommunityRoute, joined
 from bot.handover import Handover
 from bot.inbound import Inbound
-from bot.menu import command_key, menu_choice, menu_decision
-from bot.messages import MessageLog
+from bot.menu import command_key, menu_decision
 from bot.replies import Reply
+from bot.routing import Choice, Turn, route
 from bot.state import ConversationState, StateStore
 from communities import context
 from core.config import Config
 from core.metrics import NLU_DECISIONS
+from handlers.outcomes import (
+    CancelHandover,
+    FlagForAgent,
+    HandOver,
+    NotifyStaff,
+    OfferFaqMenu,
+    Outcome,
+    split,
+)
 from handlers.registry import Registry
 from handlers.texts import Texts
+from handlers.tickets.service import TicketService
 from nlu.decision import Decision, Understander
 
 log = logging.getLogger(__name__)
 
 MAX_FOLLOWUPS = 5
 MAX_TEXT_CHARS = 2000
+TEXT_TYPES = ("text", "voice", "link")
+# Routes after which the "where is the emergency?" question is still open.
+KEEPS_WHERE_QUESTION = ("emergency", "emergency_where", "anger", "asks_for_person")
+
+
+@dataclass
+class TurnOutcome:
+    """Everything one turn produced, written once: replies, the NLU reading, the flag."""
+
+    replies: list[Reply] = field(default_factory=list)
+    nlu: dict[str, Any] | None = None
+    conversation_id: int | None = None
+    needs_agent: bool = False
+    route: str = ""
+
+    def marks(self) -> dict[str, Any]:
+        """The inbound row's columns this turn sets (written once, by the gateway)."""
+        values: dict[str, Any] = {"conversation_id": self.conversation_id}
+        if self.nlu is not None:
+            values["nlu"] = self.nlu
+        if self.needs_agent:
+            values["needs_agent"] = True
+        return values
 
 
 class Engine:
-    def __init__(self, config: Config, states: StateStore, messages: MessageLog,
-                 nlu: Understander, registry: Registry, texts: Texts,
-                 handover: Handover, community: CommunityRoute | None = None) -> None:
+    def __init__(self, config: Config, states: StateStore, nlu: Understander,
+                 registry: Registry, texts: Texts, handover: Handover,
+                 tickets: TicketService, community: CommunityRoute | None = None) -> None:
         self.config = config
         self.community = community
         self.states = states
-        self.messages = messages
         self.nlu = nlu
         self.registry = registry
         self.texts = texts
         self.handover = handover
+        self.tickets = tickets
 
-    def handle(self, inbound: Inbound, message_id: int) -> list[Reply]:
-        """Process one stored inbound message; returns what to say (maybe nothing)."""
+    def handle(self, inbound: Inbound, message_id: int | None) -> TurnOutcome:
+        """Process one stored inbound message; the caller stores the outcome."""
+        outcome = TurnOutcome()
         resident = self.community.resolve(inbound.openid) if self.community else None
+        # console ownership changes wait for this turn; texts and FAQs are the community's
         with self.handover.turn(inbound.openid), context.serving(resident):
             state = self.states.load(inbound.openid)
             if inbound.is_event:
-                replies = self.on_event(inbound, state)
-            elif inbound.msg_type in ("text", "voice", "link") and inbound.text.strip():
-                replies = self.on_text(inbound.text, state, message_id)
+                self.on_event(inbound, state, message_id, outcome)
+            elif inbound.msg_type in TEXT_TYPES and inbound.text.strip():
+                self.on_text(inbound.text, state, message_id, outcome)
             else:
-                replies = self.on_media(inbound, state, message_id)
+                self.on_media(inbound, state, message_id, outcome)
             self.states.save(state)
-        return replies
+        outcome.conversation_id = state.conversation_id
+        return outcome
 
     # -- events -------------------------------------------------------------
-    def on_event(self, inbound: Inbound, state: ConversationState) -> list[Reply]:
+    def on_event(self, inbound: Inbound, state: ConversationState, message_id: int | None,
+                 outcome: TurnOutcome) -> None:
         if inbound.event in ("subscribe", "subscribe_scan"):
             asked = self.community.welcome(state) if self.community else None
-            return asked or [Reply(text=self.texts("welcome"))]
-        if inbound.event == "click":
+            outcome.replies.extend(asked or [Reply(text=self.texts("welcome"))])
+        elif inbound.event == "click":
             decision = menu_decision(inbound.event_key)
             if decision is None:
-                return [Reply(text=self.texts("unsupported"))]
-            return self.on_text(decision.text, state, None, menu=decision)
-        return []  # unsubscribe, VIEW, SCAN, LOCATION: recorded, nothing to say
+                outcome.replies.append(Reply(text=self.texts("unsupported")))
+            else:
+                self.on_text(decision.text, state, message_id, outcome, menu=decision)
+        # unsubscribe, VIEW, SCAN, LOCATION: recorded, nothing to say
 
     # -- media --------------------------------------------------------------
-    def on_media(self, inbound: Inbound, state: ConversationState,
-                 message_id: int) -> list[Reply]:
-        if state.owner != "bot":
-            self.handover.forward(state, message_id)
-            return []
-        if inbound.msg_type == "voice":
-            return [Reply(text=self.texts("voice_unrecognized"))]
-        if inbound.msg_type == "image" and state.active_loop:
-            return self.run_loop_with_media(inbound, state, message_id)
-        if inbound.msg_type == "image":
-            return [Reply(text=self.texts("image_received"))]
-        if inbound.msg_type == "location":
-            return [Reply(text=self.texts("location_received",
-                                          label=inbound.fields.get("Label") or "位置"))]
-        if inbound.msg_type in ("video", "shortvideo"):
-            self.messages.finish(message_id, "processed", needs_agent=True)
-            return [Reply(text=self.texts("video_received"))]
-        return [Reply(text=self.texts("unsupported"))]
+    def on_media(self, inbound: Inbound, state: ConversationState, message_id: int | None,
+                 outcome: TurnOutcome) -> None:
+        if state.owner == "agent":
+            self.forward(state, message_id, outcome)
+            return
+        kind = inbound.msg_type
+        if kind in ("image", "video", "shortvideo"):
+            self.keep_media(inbound, state, message_id)
+        if kind == "image" and state.active_loop:
+            self.run(Choice(state.active_loop, {"image": self.media_of(inbound, message_id)}),
+                     state, _latest("", "image", {}), message_id, outcome)
+            return
+        key = {"voice": "voice_unrecognized", "image": "image_received",
+               "location": "location_received", "video": "video_received",
+               "shortvideo": "video_received", "file": "file_received",
+               "miniprogrampage": "miniprogram_received"}.get(kind, "unsupported")
+        if kind in ("video", "shortvideo", "file", "miniprogrampage") or key == "unsupported":
+            outcome.needs_agent = True
+        label = inbound.fields.get("Label") or inbound.fields.get("Title") or "位置"
+        outcome.replies.append(Reply(text=self.texts(key, label=label)))
 
-    def run_loop_with_media(self, inbound: Inbound, state: ConversationState,
-                            message_id: int) -> list[Reply]:
-        latest = {"text": "", "intent": {"name": "image", "confidence": 1.0}, "entities": [],
-                  "metadata": {"image": {"url": inbound.fields.get("PicUrl"),
-                                         "media_id": inbound.fields.get("MediaId"),
-                                         "message_id": message_id}}}
-        return self.run(self.registry.get(str(state.active_loop)), state, latest, message_id)
+    @staticmethod
+    def media_of(inbound: Inbound, message_id: int | None) -> dict[str, Any]:
+        return {"url": inbound.fields.get("PicUrl"), "media_id": inbound.fields.get("MediaId"),
+                "kind": inbound.msg_type, "message_id": message_id,
+                "at": inbound.create_time or time.time()}
+
+    def keep_media(self, inbound: Inbound, state: ConversationState,
+                   message_id: int | None) -> None:
+        """Media sent before a form starts are attached to the next form (nothing lost)."""
+        if state.active_loop:
+            return
+        recent = list(state.slots.get("recent_media") or [])[-4:]
+        state.slots["recent_media"] = [*recent, self.media_of(inbound, message_id)]
 
     # -- text ---------------------------------------------------------------
     def on_text(self, text: str, state: ConversationState, message_id: int | None,
-                menu: Decision | None = None) -> list[Reply]:
+                outcome: TurnOutcome, menu: Decision | None = None) -> None:
         if len(text) > MAX_TEXT_CHARS:
-            if message_id is not None:
-                self.messages.finish(message_id, "processed", needs_agent=True)
+            outcome.needs_agent = True
             text = text[:MAX_TEXT_CHARS]
         decision = menu or self.understand(text)
         NLU_DECISIONS.labels(decision.intent).inc()
-        if message_id is not None:
-            self.messages.annotate(message_id, decision.to_dict(), state.conversation_id)
-        if state.owner != "bot" and decision.intent != "emergency" and message_id is not None:
-            self.handover.forward(state, message_id)
-            return []
+        outcome.nlu = decision.to_dict()
+        if state.owner == "agent" and decision.intent != "emergency":
+            self.forward(state, message_id, outcome)
+            return
         if self.community is None:
-            return self.answer(text, decision, state, message_id, menu)
+            self.answer(text, decision, state, message_id, outcome, menu)
+            return
+        # Before the routing table: an unbound resident is asked for the community (issue 13).
         step = self.community.step(state, text, decision)
         if step.text is None:
-            return step.replies
+            outcome.replies.extend(step.replies)
+            return
         with context.serving(step.community):
             if step.text != text:  # the question held while the community was asked
                 text, decision = step.text, self.understand(step.text)
-            return joined(step.replies, self.answer(text, decision, state, message_id, menu))
+            self.answer(text, decision, state, message_id, outcome, menu)
+        outcome.replies = joined(step.replies, outcome.replies)
 
     def understand(self, text: str) -> Decision:
         """A bare keyword stands for its menu button; anything else goes to the NLU
@@ -139,47 +190,49 @@ class Engine:
         return self.nlu.understand(text)
 
     def answer(self, text: str, decision: Decision, state: ConversationState,
-               message_id: int | None, menu: Decision | None = None) -> list[Reply]:
-        """Run the action this understood message calls for."""
-        # Anger, staying unsure after a clarification, or answering the rating question.
-        triggered = policy.trigger(self.config, self.handover, text, decision, state)
-        action = self.registry.get(triggered) if triggered else \
-            self.pick_action(text, decision, state)
-        latest = {
-            "text": text,
-            "intent": {"name": decision.intent, "confidence": decision.confidence},
-            "entities": [{"entity": e.type, "value": e.value, "start": e.start, "end": e.end,
-                          "normalized": e.normalized} for e in decision.entities],
-            "metadata": {"decision": decision.to_dict(), "menu": menu is not None},
-        }
-        return self.run(action, state, latest, message_id)
-
-    def pick_action(self, text: str, decision: Decision, state: ConversationState) -> Action:
-        menu = state.slots.pop("faq_menu", None) or []
-        if decision.intent == "emergency":
-            return self.registry.for_intent("emergency")
-        choice = menu_choice(text)
-        if menu and choice is not None and 1 <= choice <= len(menu):
-            state.slots["faq_choice"] = menu[choice - 1]
-            return self.registry.get("action_faq")
-        claimed = self.registry.claim(state.openid, text)  # e.g. rating a resolved ticket
-        if claimed:
-            return self.registry.get(claimed)
-        if state.active_loop:
-            return self.registry.get(state.active_loop)
+               message_id: int | None, outcome: TurnOutcome, menu: Decision | None) -> None:
+        """Ask the routing table for the action and run it."""
         nlu = self.config.nlu
-        unsure = decision.confidence < nlu.confidence_threshold or \
-            decision.margin < nlu.margin_threshold
-        if unsure:
-            if decision.intent == "faq" or decision.candidates:
-                return self.registry.get("action_faq")
-            return self.registry.get("action_fallback")
-        return self.registry.for_intent(decision.intent)
+        decision = dataclasses.replace(decision, unsure_confidence=nlu.confidence_threshold,
+                                       unsure_margin=nlu.margin_threshold)
+        turn = Turn(text=text, decision=decision, state=state,
+                    rating_pending=lambda: self.rating_pending(state.openid),
+                    anger_exclamations=self.config.handoff.anger_exclamations,
+                    from_menu=menu is not None, not_emergency=self.tickets.rules.not_emergency)
+        choice = route(turn)
+        outcome.route = choice.route
+        if "conversation_rating" in choice.args:
+            self.handover.take_pending_rating(state.openid)  # asked once, answered once
+        if choice.route not in KEEPS_WHERE_QUESTION:
+            state.slots.pop("emergency_where", None)  # asked once; other talk moved on
+        menu_before = state.slots.pop("faq_menu", None)
+        if choice.route == "open_form" and menu_before:
+            state.slots["faq_menu"] = menu_before  # a digression keeps the menu one more turn
+        self.run(choice, state, _latest(text, decision.intent, {
+            "decision": decision.to_dict(), "menu": menu is not None}, decision),
+            message_id, outcome)
+
+    def rating_pending(self, openid: str) -> dict[str, Any] | None:
+        """What a rating would answer now: the agent's closing question, else a ticket."""
+        rating_id = self.handover.pending_rating(openid)
+        if rating_id is not None:
+            return {"conversation_rating": rating_id}
+        ticket = self.tickets.awaiting_rating(openid)
+        return {"ticket": ticket.number} if ticket is not None else None
+
+    def forward(self, state: ConversationState, message_id: int | None,
+                outcome: TurnOutcome) -> None:
+        """An agent owns the conversation: the bot steps back, unless the agent is silent."""
+        if message_id is not None:
+            self.handover.forward(state, message_id)
+        if self.handover.remind_if_silent(state):
+            outcome.replies.append(Reply(text=self.texts("agent_busy_ack")))
 
     # -- running actions ----------------------------------------------------
-    def run(self, action: Action, state: ConversationState, latest: dict[str, Any],
-            message_id: int | None) -> list[Reply]:
-        replies: list[Reply] = []
+    def run(self, choice: Choice, state: ConversationState, latest: dict[str, Any],
+            message_id: int | None, outcome: TurnOutcome) -> None:
+        latest["metadata"] = {**latest.get("metadata", {}), "route": choice.args}
+        action = self.registry.get(choice.action)
         for _ in range(MAX_FOLLOWUPS):
             dispatcher = CollectingDispatcher()
             tracker = Tracker(
@@ -188,14 +241,14 @@ class Engine:
                 active_loop={"name": state.active_loop} if state.active_loop else {},
                 latest_action_name=None,
             )
-            events = _call(action, dispatcher, tracker)
-            replies.extend(_to_replies(dispatcher.messages))
+            events, controls = split(_call(action, dispatcher, tracker))
+            outcome.replies.extend(_to_replies(dispatcher.messages))
             followup = self.apply(events, state)
+            self.control(controls, state, message_id, outcome)
             if followup is None:
                 break
             action = self.registry.get(followup)
-        self.honour_control_slots(state, message_id)
-        return replies
+            latest["metadata"]["route"] = {}
 
     @staticmethod
     def apply(events: list[dict[str, Any]], state: ConversationState) -> str | None:
@@ -213,17 +266,33 @@ class Engine:
         state.slots = {k: v for k, v in state.slots.items() if v is not None}
         return followup
 
-    def honour_control_slots(self, state: ConversationState, message_id: int | None) -> None:
-        reason = state.slots.pop("handover", None)
-        flagged = state.slots.pop("flag_for_agent", None)
-        if message_id is not None and (flagged or reason):
-            self.messages.finish(message_id, "processed", needs_agent=True)
-        if reason:
-            self.handover.request(state, str(reason), message_id)
+    def control(self, controls: list[Outcome], state: ConversationState,
+                message_id: int | None, outcome: TurnOutcome) -> None:
+        """Act on what the action asked of the engine."""
+        for item in controls:
+            if isinstance(item, HandOver):
+                outcome.needs_agent = True
+                self.handover.request(state, item.reason, message_id)
+            elif isinstance(item, CancelHandover):
+                self.handover.cancel(state)
+            elif isinstance(item, FlagForAgent):
+                outcome.needs_agent = True
+            elif isinstance(item, OfferFaqMenu):
+                state.slots["faq_menu"] = list(item.faq_ids)
+            elif isinstance(item, NotifyStaff):
+                self.handover.publish({"type": item.kind, "openid": state.openid,
+                                       "message_id": message_id, **item.data})
 
 
-def _call(action: Action, dispatcher: CollectingDispatcher,
-          tracker: Tracker) -> list[dict[str, Any]]:
+def _latest(text: str, intent: str, metadata: dict[str, Any],
+            decision: Decision | None = None) -> dict[str, Any]:
+    entities = [{"entity": e.type, "value": e.value, "start": e.start, "end": e.end,
+                 "normalized": e.normalized} for e in (decision.entities if decision else [])]
+    return {"text": text, "entities": entities, "metadata": metadata,
+            "intent": {"name": intent, "confidence": decision.confidence if decision else 1.0}}
+
+
+def _call(action: Action, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any]:
     result = action.run(dispatcher, tracker, {})
     if inspect.isawaitable(result):
         result = asyncio.run(_await(result))

@@ -326,7 +326,7 @@ class Gateway:
             return Turn(error="claim too old to start the turn", transient=True)
         self.messages.begin_turn(claim.message_id)
         try:
-            replies = self.engine.handle(inbound, claim.message_id)
+            outcome = self.engine.handle(inbound, claim.message_id)
         except Exception as exc:
             marks = self.messages.end_turn(claim.message_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
@@ -336,7 +336,9 @@ class Gateway:
                 return Turn(marks=marks, error=error, transient=True)
             log.exception("processing message %s failed", claim.message_id)
             return Turn(marks=marks, error=error)
-        return Turn(replies=list(replies or []), marks=self.messages.end_turn(claim.message_id))
+        # issue 12: the engine returns the turn's outcome; it is written once, with the replies
+        marks = {**self.messages.end_turn(claim.message_id), **outcome.marks()}
+        return Turn(replies=list(outcome.replies), marks=marks)
 
     def process_claimed(self, inbound: Inbound, claim: Claim) -> None:
         """The sweeper's path: run the turn and deliver everything through the outbox."""

@@ -13,12 +13,12 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import redis
 from redis.exceptions import LockError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.state import ConversationState, StateStore
@@ -27,14 +27,13 @@ from communities.residents import ResidentCommunities
 from core.config import Config
 from core.db import transaction, utcnow
 from core.metrics import HANDOVERS
-from core.models import OutboxItem
+from core.models import Message, OutboxItem
 from core.models.console import ConversationRating, HandoverRecord
 from handlers.human import ServiceHours
 
 log = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "wuye:console:events"
-OPEN_STATUSES = ("waiting", "agent")
 # One turn (a message through the engine, or an ownership change) per conversation at a time.
 TURN_LOCK_SECONDS = 30
 TURN_WAIT_SECONDS = 10
@@ -87,6 +86,40 @@ class Handover:
         self.publish({"type": "handover", "openid": state.openid, "reason": reason,
                       "emergency": reason == "emergency", "message_id": message_id})
 
+    def cancel(self, state: ConversationState) -> None:
+        """取消人工 while waiting: the bot keeps the conversation; the request ends."""
+        if state.owner != "waiting":
+            return
+        state.owner, state.agent_id = "bot", None
+        if self.sessions is not None:
+            self._end(state.openid, "cancelled")
+        self.publish({"type": "cancelled", "openid": state.openid})
+
+    def remind_if_silent(self, state: ConversationState) -> bool:
+        """The owning agent has said nothing for agent_silence_seconds: remind the agent
+        (once per period) and return True so the resident gets an acknowledgement."""
+        if state.owner != "agent" or self.sessions is None:
+            return False
+        silence = timedelta(seconds=self.config.handoff.agent_silence_seconds)
+        with self.sessions() as session:
+            record = self._open_record(session, state.openid)
+            if record is None:
+                return False
+            last = session.scalar(select(func.max(Message.created_at)).where(
+                Message.openid == state.openid, Message.direction == "out",
+                Message.sender == "agent"))
+        since = max(t for t in (last, record.taken_at, record.requested_at) if t is not None)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        if utcnow() - since < silence:
+            return False
+        key = f"wuye:reminded:{state.openid}"
+        if not self.redis.set(key, "1", nx=True, ex=max(int(silence.total_seconds()), 1)):
+            return False
+        self.publish({"type": "reminder", "openid": state.openid, "agent_id": state.agent_id,
+                      "silent_seconds": int((utcnow() - since).total_seconds())})
+        return True
+
     def forward(self, state: ConversationState, message_id: int) -> None:
         """A message for the person who owns the conversation: the bot stays silent."""
         self.publish({"type": "message", "openid": state.openid, "message_id": message_id,
@@ -122,7 +155,7 @@ class Handover:
             record = self._open_record(session, openid) or self._new_record(session, state)
             if record.community_id is None and community is not None:
                 record.community_id = community.id
-            record.status, record.agent_id = "agent", agent_id
+            record.agent_id = agent_id
             record.conversation_id = state.conversation_id
             record.taken_at = record.taken_at or utcnow()
         self.publish({"type": "taken", "openid": openid, "agent_id": agent_id})
@@ -136,8 +169,7 @@ class Handover:
     def _hand_back(self, openid: str, agent_id: int) -> None:
         state = self._owned(openid, agent_id)
         state.owner, state.agent_id = "bot", None
-        for slot in ("fallback_count", "complaint_count"):
-            state.slots.pop(slot, None)
+        state.slots.pop("fallback_count", None)
         self.states.save(state)
         self._end(openid, "handed_back")
         self.publish({"type": "handed_back", "openid": openid, "agent_id": agent_id})
@@ -206,6 +238,11 @@ class Handover:
     def rating_key(openid: str) -> str:
         return f"wuye:rating:{openid}"
 
+    def pending_rating(self, openid: str) -> int | None:
+        """The conversation rating the resident's next message may answer (not taken)."""
+        value = self.redis.get(self.rating_key(openid))
+        return int(value) if value else None
+
     def take_pending_rating(self, openid: str) -> int | None:
         """The rating the resident's next message answers, asked at most once."""
         key = self.rating_key(openid)
@@ -234,7 +271,7 @@ class Handover:
     def _open_record(session: Session, openid: str) -> HandoverRecord | None:
         return session.scalars(
             select(HandoverRecord)
-            .where(HandoverRecord.openid == openid, HandoverRecord.status.in_(OPEN_STATUSES))
+            .where(HandoverRecord.openid == openid, HandoverRecord.ended_at.is_(None))
             .order_by(HandoverRecord.id.desc()).limit(1)
         ).first()
 
@@ -251,5 +288,5 @@ class Handover:
             record = self._open_record(session, openid)
             if record is None:
                 return None
-            record.status, record.outcome, record.ended_at = "ended", outcome, utcnow()
+            record.outcome, record.ended_at = outcome, utcnow()
             return record.id

@@ -47,3 +47,18 @@ def menu_choice(text: str) -> int | None:
         return None
     digit = match.group(1)
     return _DIGITS.get(digit) or int(digit)
+
+
+REQUEST_BUTTONS = ("MENU_REPAIR", "MENU_COMPLAINT", "MENU_SUGGESTION")
+
+
+def request_intent(text: str) -> str | None:
+    """我要报修电梯: a message that opens with a request keyword asks for that request,
+    whatever follows (the NLU may read the rest as a question)."""
+    head = _NOISE.sub("", text)
+    commands = menu_table()["commands"]
+    buttons = menu_table()["buttons"]
+    for word in sorted(commands, key=len, reverse=True):
+        if len(word) >= 2 and head.startswith(word) and commands[word] in REQUEST_BUTTONS:
+            return str(buttons[commands[word]]["intent"])
+    return None

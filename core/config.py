@@ -150,8 +150,12 @@ class HandoffConfig:
     holidays: str = ""
     customer_service_window_hours: int = 48
     anger_exclamations: int = 3
-    repeated_complaints: int = 2
     rating_ttl_hours: int = 24
+    # An agent who owns a conversation and has not answered for this long: the resident
+    # is told we are on it, the agent is reminded (once per period).
+    agent_silence_seconds: int = 180
+    # Minutes one agent needs per waiting resident, for the expected wait we tell.
+    minutes_per_resident: int = 5
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.endpoint import create_app
-from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from sanic import Sanic
 
 from communities import context
@@ -22,9 +22,10 @@ from communities.residents import ResidentCommunities
 from core.config import Config, load_config
 from core.db import make_engine, make_session_factory, upgrade
 from handlers.deps import HandlerDeps
+from handlers.outcomes import as_rasa_events
 from handlers.tickets.actions import build_submits, build_validators
 from handlers.tickets.emergency import EmergencyAction
-from handlers.tickets.status import TicketRatingAction, TicketStatusAction
+from handlers.tickets.status import TicketStatusAction
 
 DEFAULT_PORT = 5055
 log = logging.getLogger(__name__)
@@ -33,7 +34,24 @@ log = logging.getLogger(__name__)
 def served_actions(deps: HandlerDeps) -> list[Action]:
     """Form validation and submit actions, plus the single-step ticket actions."""
     return [*build_validators(deps), *build_submits(deps), EmergencyAction(deps),
-            TicketStatusAction(deps), TicketRatingAction(deps)]
+            TicketStatusAction(deps)]
+
+
+class RasaAction(Action):
+    """One of our actions as Rasa sees it: typed control outcomes are ours, not Rasa's."""
+
+    def __init__(self, inner: Action) -> None:
+        self.inner = inner
+
+    def name(self) -> str:
+        return self.inner.name()
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        result = self.inner.run(dispatcher, tracker, domain)
+        if inspect.isawaitable(result):
+            result = await result
+        return as_rasa_events(list(result or []))
 
 
 class ForResidentsCommunity(Action):
@@ -59,7 +77,7 @@ def build_executor(deps: HandlerDeps) -> ActionExecutor:
     executor = ActionExecutor()
     residents = ResidentCommunities(deps.sessions)
     for action in served_actions(deps):
-        executor.register_action(ForResidentsCommunity(action, residents))
+        executor.register_action(RasaAction(ForResidentsCommunity(action, residents)))
     return executor
 
 

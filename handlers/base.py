@@ -1,10 +1,11 @@
 """The small contract every handler shares: a rasa-sdk Action with explicit dependencies.
 
-Conventions between handlers and the dialogue engine (all plain rasa-sdk events):
+Conventions between handlers and the dialogue engine:
 - the NLU decision for the latest message is in `latest_message["metadata"]["decision"]`;
-- `SlotSet("handover", reason)` asks the engine to queue the conversation for an agent;
-- `SlotSet("flag_for_agent", True)` marks the current inbound message for a person;
-- `SlotSet("faq_menu", [ids])` offers a numbered FAQ menu the engine resolves next turn.
+- what the route chose the action with (a menu pick, a ticket number) is in
+  `latest_message["metadata"]["route"]` (read with `route_args`);
+- actions return rasa-sdk events plus typed control outcomes (handlers/outcomes.py):
+  HandOver, CancelHandover, FlagForAgent, OfferFaqMenu, NotifyStaff.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ def decision_of(tracker: Tracker) -> Decision | None:
     """The NLU decision the engine attached to the latest message, if any."""
     data = (tracker.latest_message or {}).get("metadata", {}).get("decision")
     return Decision.from_dict(data) if data else None
+
+
+def route_args(tracker: Tracker) -> dict[str, Any]:
+    """What the routing table chose this action with (bot/routing.py)."""
+    return dict((tracker.latest_message or {}).get("metadata", {}).get("route") or {})
 
 
 class BaseAction(Action):

@@ -13,7 +13,8 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from communities import context
-from handlers.base import BaseAction, decision_of
+from handlers.base import BaseAction, decision_of, route_args
+from handlers.outcomes import OfferFaqMenu
 from knowledge_base.overrides import CommunityKnowledge
 from knowledge_base.repository import Faq
 
@@ -24,13 +25,12 @@ class FaqAction(BaseAction):
     action_name = "action_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        chosen = tracker.get_slot("faq_choice")
+                  domain: dict[str, Any]) -> list[Any]:
+        chosen = route_args(tracker).get("faq_choice")
         decision = decision_of(tracker)
         faq_id = chosen or (decision.faq_id if decision else None)
         if faq_id and self.answer(dispatcher, faq_id):
-            return [SlotSet("faq_choice", None), SlotSet("faq_menu", None),
-                    SlotSet("fallback_count", 0)]
+            return [SlotSet("fallback_count", 0)]
         nlu = self.deps.config.nlu
         from_menu = bool((tracker.latest_message or {}).get("metadata", {}).get("menu"))
         candidates = [c for c in (decision.candidates if decision else [])
@@ -39,7 +39,7 @@ class FaqAction(BaseAction):
         if candidates:
             intro = "faq_overview" if from_menu else "faq_menu_intro"
             return self.offer_menu(dispatcher, [c.faq_id for c in candidates], intro)
-        return [SlotSet("faq_choice", None), FollowupAction("action_fallback")]
+        return [FollowupAction("action_fallback")]
 
     def entry(self, faq_id: str) -> Faq | None:
         """The topic as the resident's community answers it."""
@@ -57,7 +57,7 @@ class FaqAction(BaseAction):
         return True
 
     def offer_menu(self, dispatcher: CollectingDispatcher, faq_ids: list[str],
-                   intro: str = "faq_menu_intro") -> list[dict[str, Any]]:
+                   intro: str = "faq_menu_intro") -> list[Any]:
         texts = self.deps.texts
         lines = [texts(intro)]
         offered: list[str] = []
@@ -69,4 +69,4 @@ class FaqAction(BaseAction):
             lines.append(texts("faq_menu_item", number=len(offered), question=entry.question))
         lines.append(texts("faq_menu_outro"))
         dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("faq_choice", None), SlotSet("faq_menu", offered)]
+        return [OfferFaqMenu(tuple(offered))]

@@ -9,33 +9,23 @@ config.handoff's; a frozen clock (tests, demos) comes from config.handoff.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from communities import context
 from communities.directory import CommunityInfo
 from core.config import Config
-from core.db import transaction, utcnow
-from core.models.console import ConversationRating
-from desk import callbacks
-from handlers.base import BaseAction
+from core.db import utcnow
+from handlers.base import BaseAction, route_args
+from handlers.outcomes import CancelHandover, HandOver
+from handlers.queue import HandoverQueue
 
 WEEKDAYS = "一二三四五六日"
-# Words first, longest first: "不满意" contains "满意".
-RATING_WORDS = (("非常不满意", 1), ("很不满意", 1), ("不满意", 1), ("不太满意", 2),
-                ("一般", 3), ("还行", 3), ("比较满意", 4), ("非常满意", 5), ("很满意", 5),
-                ("满意", 5))
-_RATING_DIGIT = re.compile(r"^\s*([1-5])\s*(?:分|星)?\s*[。.!！]?\s*$")
-_FULLWIDTH = str.maketrans("１２３４５", "12345")
-MAX_RATING_CHARS = 30
-SATISFIED_MIN_SCORE = 4
 
 
 @dataclass(frozen=True)
@@ -102,70 +92,55 @@ class ServiceHours:
         return f"{moment.month}月{moment.day}日（{weekday}）{clock}"
 
 
-def parse_rating(text: str) -> int | None:
-    """1-5 from a digit or 满意/一般/不满意; None when the text is not a rating."""
-    text = text.strip().translate(_FULLWIDTH)
-    match = _RATING_DIGIT.match(text)
-    if match:
-        return int(match.group(1))
-    if len(text) > MAX_RATING_CHARS:
-        return None
-    for word, score in RATING_WORDS:
-        if text.startswith(word) or text.startswith("我觉得" + word):
-            return score
-    return None
+def waiting_text(action: BaseAction, openid: str) -> str:
+    """Where the resident stands: place and wait from the agents online; out of hours the
+    opening time and that the message is kept."""
+    deps = action.deps
+    hours = ServiceHours(deps.config)
+    now = hours.now()
+    if not hours.is_open(now):
+        return deps.texts("handoff_off_hours", back=hours.describe(hours.next_opening(now), now))
+    place = HandoverQueue(deps.sessions, deps.config.handoff.minutes_per_resident).place(openid)
+    if place.agents_online:
+        return deps.texts("handoff_queued", position=place.position,
+                          agents=place.agents_online, minutes=place.minutes)
+    return deps.texts("handoff_queued_busy", position=place.position)
 
 
 class HumanAction(BaseAction):
-    """转人工: say a person is coming and when, then ask the engine to queue the conversation."""
+    """转人工: say a person is coming, where the resident stands, and that the bot still helps."""
 
     action_name = "action_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        reason = str(tracker.get_slot("handover_reason") or "human")
+                  domain: dict[str, Any]) -> list[Any]:
+        reason = str(route_args(tracker).get("reason") or "human")
         prefixes = self.deps.texts.raw("handoff_prefixes")
-        prefix = prefixes.get(reason, prefixes["human"])
-        hours = ServiceHours(self.deps.config)
-        now = hours.now()
-        if hours.is_open(now):
-            text = self.deps.texts("handoff_queued")
-        else:
-            back = hours.describe(hours.next_opening(now), now)
-            text = self.deps.texts("handoff_off_hours", back=back)
-        dispatcher.utter_message(text=prefix + text)
-        # A form in progress stops: the person takes the request from here.
-        return [ActiveLoop(None), SlotSet("requested_slot", None),
-                SlotSet("handover_reason", None), SlotSet("handover", reason),
-                SlotSet("fallback_count", 0)]
+        text = prefixes.get(reason, prefixes["human"]) + waiting_text(self, tracker.sender_id)
+        if tracker.active_loop:
+            text += self.deps.texts("handoff_form_kept")
+        dispatcher.utter_message(text=text)
+        return [HandOver(reason)]
 
 
-class RatingAction(BaseAction):
-    """The resident's answer to the satisfaction question, stored on the rating row."""
+class WaitingStatusAction(BaseAction):
+    """Asked for a person again while waiting (人呢, 还要多久): where the resident stands."""
 
-    action_name = "action_rating"
+    action_name = "action_waiting_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        rating_id = tracker.get_slot("rating_id")
-        text = str((tracker.latest_message or {}).get("text") or "")
-        score = parse_rating(text)
-        events: list[dict[str, Any]] = [SlotSet("rating_id", None)]
-        if score is None or rating_id is None:
-            return events
-        with transaction(self.deps.sessions) as session:
-            row = session.get(ConversationRating, int(rating_id))
-            if row is not None and row.score is None:
-                row.score = score
-                row.answer = text[:200]
-                row.rated_at = utcnow()
-        if score >= SATISFIED_MIN_SCORE:
-            self.say(dispatcher, "rating_thanks")
-        else:
-            self.say(dispatcher, "rating_thanks_unhappy")
-            events.append(SlotSet("flag_for_agent", True))
-            # The reply promises a supervisor will follow up: it goes on the callback list.
-            callbacks.add(self.deps.sessions, f"rating:{rating_id}", "rating",
-                          tracker.sender_id, f"人工服务评价{score}分（{text[:30]}），需回访",
-                          self.deps.config.desk, community_id=context.current_id())
-        return events
+                  domain: dict[str, Any]) -> list[Any]:
+        dispatcher.utter_message(text=self.deps.texts("waiting_prefix")
+                                 + waiting_text(self, tracker.sender_id))
+        return []
+
+
+class CancelHandoverAction(BaseAction):
+    """取消人工 / 不用了 while waiting: leave the queue; the bot goes on helping."""
+
+    action_name = "action_cancel_handover"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[Any]:
+        self.say(dispatcher, "handoff_cancelled")
+        return [CancelHandover()]

@@ -1,4 +1,4 @@
-"""The one table mapping intents to the actions that handle them.
+"""Every action this deployment runs, by name; intents map to them in handlers/intents.py.
 
 Explicit on purpose: no subclass scanning, no import-time registration. The
 dialogue engine and the rasa-sdk action server both build their actions here.
@@ -11,30 +11,13 @@ from rasa_sdk import Action
 from handlers.deps import HandlerDeps
 from handlers.fallback import FallbackAction
 from handlers.faq import FaqAction
-from handlers.human import HumanAction, RatingAction
-from handlers.smalltalk import GoodbyeAction, GreetAction, OutOfScopeAction
+from handlers.human import CancelHandoverAction, HumanAction, WaitingStatusAction
+from handlers.intents import FALLBACK_ACTION, INTENT_ACTIONS
+from handlers.rating import RatingAction
+from handlers.smalltalk import CapabilitiesAction, GoodbyeAction, GreetAction, OutOfScopeAction
 from handlers.tickets.actions import build_ticket_actions
 
-# intent code (shared/spec/intents.yaml) → action name
-INTENT_ACTIONS: dict[str, str] = {
-    "greet": "action_greet",
-    "goodbye": "action_goodbye",
-    "faq": "action_faq",
-    "out_of_scope": "action_out_of_scope",
-    "repair": "repair_form",
-    "complaint": "complaint_form",
-    "suggestion": "suggestion_form",
-    "service_request": "service_form",
-    "ticket_status": "action_ticket_status",
-    "bill_query": "action_bill_query",
-    "bind_house": "action_bind_house",
-    "human": "action_human",
-    "emergency": "action_emergency",
-}
-
-FALLBACK_ACTION = "action_fallback"
-# Actions that may claim a message before intent routing (they answer a pending question).
-CLAIMING_ACTIONS = ("action_ticket_rating",)
+__all__ = ["INTENT_ACTIONS", "Registry", "build_actions"]
 
 
 def build_actions(deps: HandlerDeps) -> dict[str, Action]:
@@ -42,10 +25,13 @@ def build_actions(deps: HandlerDeps) -> dict[str, Action]:
     actions: list[Action] = [
         GreetAction(deps),
         GoodbyeAction(deps),
+        CapabilitiesAction(deps),
         FaqAction(deps),
         OutOfScopeAction(deps),
         FallbackAction(deps),
         HumanAction(deps),
+        WaitingStatusAction(deps),
+        CancelHandoverAction(deps),
         RatingAction(deps),
         *build_ticket_actions(deps),
     ]
@@ -66,11 +52,3 @@ class Registry:
 
     def get(self, name: str) -> Action:
         return self.actions[name]
-
-    def claim(self, openid: str, text: str) -> str | None:
-        """The action that answers a question still pending for this resident, if any."""
-        for name in CLAIMING_ACTIONS:
-            action = self.actions.get(name)
-            if action is not None and action.claims(openid, text):  # type: ignore[attr-defined]
-                return name
-        return None

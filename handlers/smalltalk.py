@@ -36,3 +36,14 @@ class OutOfScopeAction(BaseAction):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         self.say(dispatcher, "out_of_scope")
         return []
+
+
+class CapabilitiesAction(BaseAction):
+    """你能做什么 / 你是谁: who the bot is and what it can do here."""
+
+    action_name = "action_capabilities"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        self.say(dispatcher, "capabilities")
+        return [SlotSet("fallback_count", 0)]

@@ -34,6 +34,13 @@ class Decision:
     faq_score: float = 0.0
     candidates: list[FaqCandidate] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    # Below these the decision is unsure (set from config.nlu by whoever acts on it).
+    unsure_confidence: float = 0.45
+    unsure_margin: float = 0.10
+
+    def is_unsure(self) -> bool:
+        """Too little confidence, or too close a second intent, to act on the intent alone."""
+        return self.confidence < self.unsure_confidence or self.margin < self.unsure_margin
 
     def entity(self, kind: str) -> Entity | None:
         return next((e for e in self.entities if e.type == kind), None)
@@ -52,6 +59,8 @@ class Decision:
             faq_score=float(data.get("faq_score", 0.0)),
             candidates=[FaqCandidate(**c) for c in data.get("candidates", [])],
             entities=[Entity(**e) for e in data.get("entities", [])],
+            unsure_confidence=float(data.get("unsure_confidence", 0.45)),
+            unsure_margin=float(data.get("unsure_margin", 0.10)),
         )
 
 

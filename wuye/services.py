@@ -89,7 +89,7 @@ def build_services(config: Config, migrate: bool = True,
     deps = HandlerDeps(config=config, sessions=sessions, faqs=faqs, notifier=notifier)
     registry = Registry(build_actions(deps))
     route = CommunityRoute(ResidentCommunities(sessions, communities), deps.texts)
-    engine = Engine(config, states, messages, understander, registry, deps.texts, handover,
+    engine = Engine(config, states, understander, registry, deps.texts, handover, deps.tickets,
                     community=route)
     gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox,
                       rate_notice=Reply(text=deps.texts("rate_limited")))

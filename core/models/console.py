@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -59,7 +60,7 @@ class HandoverRecord(Base):
     """One request for a person, from queueing to its end: the source of the KPIs."""
 
     __tablename__ = "handovers"
-    __table_args__ = (Index("ix_handovers_status", "status", "requested_at"),)
+    __table_args__ = (Index("ix_handovers_open", "ended_at", "requested_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
@@ -69,7 +70,6 @@ class HandoverRecord(Base):
     community_id: Mapped[int | None] = mapped_column(
         ForeignKey("communities.id"), default=None, index=True)
     message_id: Mapped[int | None] = mapped_column(default=None)
-    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting|agent|ended
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     off_hours: Mapped[bool] = mapped_column(default=False)
     agent_id: Mapped[int | None] = mapped_column(default=None)
@@ -77,6 +77,21 @@ class HandoverRecord(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)  # handed_back|closed
+
+    # Who owns the conversation is kept on the conversation row only (bot/state.py); the
+    # record's status is read from its times, so the two can never disagree.
+    @hybrid_property
+    def status(self) -> str:
+        """waiting | agent | ended."""
+        if self.ended_at is not None:
+            return "ended"
+        return "agent" if self.taken_at is not None else "waiting"
+
+    @status.inplace.expression
+    @classmethod
+    def _status_expression(cls) -> ColumnElement[str]:
+        return case((cls.ended_at.is_not(None), "ended"), (cls.taken_at.is_not(None), "agent"),
+                    else_="waiting")
 
 
 class ConversationRating(Base):

@@ -7,11 +7,14 @@ from rasa_sdk import Action
 from handlers.bills import BillQueryAction
 from handlers.binding import BindHouseAction, SubmitBindingAction
 from handlers.deps import HandlerDeps
-from handlers.tickets.emergency import EmergencyAction
+from handlers.tickets.anger import AngerAction
+from handlers.tickets.emergency import EmergencyAction, EmergencyWhereAction
+from handlers.tickets.follow_up import ReopenAction, UrgeAction
 from handlers.tickets.forms import form_specs
 from handlers.tickets.loop import FormLoop
-from handlers.tickets.status import TicketRatingAction, TicketStatusAction
+from handlers.tickets.status import TicketStatusAction
 from handlers.tickets.submit import SubmitTicketAction
+from handlers.tickets.switch import ResumeFormAction
 from handlers.tickets.validation import VALIDATORS, TicketFormValidation
 
 
@@ -34,6 +37,7 @@ def build_ticket_actions(deps: HandlerDeps) -> list[Action]:
                            for name, spec in form_specs().items()]
     return [
         *loops, *validators.values(), *build_submits(deps),
-        EmergencyAction(deps), TicketStatusAction(deps), TicketRatingAction(deps),
+        EmergencyAction(deps), EmergencyWhereAction(deps), TicketStatusAction(deps),
+        UrgeAction(deps), ReopenAction(deps), AngerAction(deps), ResumeFormAction(deps),
         BindHouseAction(deps), BillQueryAction(deps),
     ]

@@ -1,16 +1,12 @@
-"""Short answers residents give to the bot's questions: yes, no, cancel, skip, ratings."""
+"""Short answers to the bot's questions: yes, no, cancel, skip (ratings: handlers/ratings.py)."""
 
 from __future__ import annotations
 
 import re
 
 from handlers.tickets.extract import plain
-from handlers.tickets.forms import words
+from handlers.tickets.forms import word_table, words
 
-_RATING_WORDS = {"非常满意": 5, "很满意": 5, "满意": 5, "挺好": 4, "还不错": 4, "不错": 4,
-                 "比较满意": 4, "一般": 3, "还行": 3, "凑合": 3, "不满意": 1, "很不满意": 1,
-                 "非常不满意": 1, "不太满意": 2, "差": 1, "很差": 1, "太差了": 1}
-_RATING_DIGIT = re.compile(r"^([1-5１-５])\s*(?:分|星)?$")
 _LAST4 = re.compile(r"^\D*(\d{4})\D*$")
 SHORT = 6
 
@@ -22,11 +18,46 @@ def _short_match(text: str, kind: str) -> bool:
 
 
 def is_yes(text: str) -> bool:
-    return not is_no(text) and not is_cancel(text) and _short_match(text, "confirm_yes")
+    """好的提交吧, 嗯嗯确认, 没问题就这样: only yes-words and fillers, nothing against."""
+    p = plain(text).lower()
+    if not p or is_no(text) or is_cancel(text):
+        return False
+    return _made_of(p, words("confirm_yes"), words("confirm_filler"))
+
+
+def _made_of(text: str, wanted: list[str], filler: list[str]) -> bool:
+    """Whether text splits into the words given, at least one of them `wanted`."""
+    vocabulary = sorted({w.lower() for w in wanted + filler}, key=len, reverse=True)
+    wanted_set = {w.lower() for w in wanted}
+    found_wanted = False
+    position = 0
+    while position < len(text):
+        word = next((w for w in vocabulary if text.startswith(w, position)), None)
+        if word is None:
+            return False
+        found_wanted = found_wanted or word in wanted_set
+        position += len(word)
+    return found_wanted
 
 
 def is_no(text: str) -> bool:
-    return any(plain(text).startswith(w) for w in words("confirm_no"))
+    """不对, 改一下, 地址错了, 电话写错了: the summary is not right."""
+    p = plain(text).replace("没有问题", "").replace("没问题", "").replace("没啥问题", "")
+    return any(w in p for w in words("confirm_no"))
+
+
+def correction_target(text: str, slots: tuple[str, ...]) -> str | None:
+    """Which of these slots a correction names (电话写错了 → phone), if any."""
+    p = plain(text)
+    targets = _targets()
+    for slot in targets:  # the table's order: 地址 is the home where one is asked
+        if slot in slots and any(w in p for w in targets[slot]):
+            return slot
+    return None
+
+
+def _targets() -> dict[str, list[str]]:
+    return {k: [str(w) for w in v] for k, v in word_table("correction_targets").items()}
 
 
 def is_cancel(text: str, yes_no_question: bool = False) -> bool:
@@ -60,15 +91,6 @@ def is_place_word(text: str) -> bool:
 
 def is_skip(text: str) -> bool:
     return plain(text) in words("skip")
-
-
-def parse_rating(text: str) -> int | None:
-    """满意/一般/不满意 or 1–5 → a 1–5 score; None when the text is not a rating."""
-    p = plain(text).replace("分", "") if _RATING_DIGIT.match(plain(text)) else plain(text)
-    digit = _RATING_DIGIT.match(p)
-    if digit:
-        return int(digit.group(1).translate(str.maketrans("１２３４５", "12345")))
-    return _RATING_WORDS.get(p.removesuffix("的").removesuffix("吧"))
 
 
 def last4(text: str) -> str | None:

@@ -17,7 +17,7 @@ Span = tuple[int, int]
 _TIME = re.compile(
     r"((?:今天|明天|后天|大后天|今晚|明晚|这周|本周|下周|周末|这个?周末|下个?周末)?"
     r"(?:周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天])?"
-    r"(?:\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号])?"
+    r"(?:\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号](?!楼|栋|单元|房|电梯|门|口|线|车位|库|机|床))?"
     r"(?:上午|下午|中午|晚上|早上|傍晚|白天|晚间|早晨)?"
     r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})?(?:[点:：时](?:半|\d{1,2}分?)?)?"
     r"(?:前|后|以后|之前|左右|到\d{1,2}点)?)")
@@ -80,7 +80,8 @@ def plain(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
-def description(text: str, filler: list[str], times: bool = False) -> str:
+def description(text: str, filler: list[str], times: bool = False,
+                tail: list[str] | None = None) -> str:
     """What the resident reports, without what other slots hold: homes and phones always
     (a phone never lives in free text), the visiting time when the form asks one, each
     with its lead-in words (电话…, 明天下午有人); and without filler phrases."""
@@ -90,9 +91,26 @@ def description(text: str, filler: list[str], times: bool = False) -> str:
     cut = text
     for start, end in reversed(_merge([_with_lead_in(text, span) for span in spans])):
         cut = cut[:start] + " " + cut[end:]
-    for word in sorted(filler, key=len, reverse=True):
-        cut = cut.replace(word, "")
-    return _tidy(cut)
+    return _tidy(_strip_edges(_tidy(cut), filler, tail if tail is not None else filler))
+
+
+def _strip_edges(text: str, filler: list[str], tail: list[str]) -> str:
+    """Filler phrases only where they open or close the message (你好，我要报修，…；…麻烦了):
+    the resident's words in the middle stay exactly as written (楼上业主装修)."""
+    ordered = sorted(filler, key=len, reverse=True)
+    while True:
+        head = text.lstrip(_EDGES)
+        word = next((w for w in ordered if head.startswith(w)), None)
+        if word is None:
+            break
+        text = head[len(word):]
+    ending = sorted(tail, key=len, reverse=True)
+    while True:
+        rest = text.rstrip(_EDGES)
+        word = next((w for w in ending if rest.endswith(w) and len(rest) > len(w)), None)
+        if word is None:
+            return rest
+        text = rest[:-len(word)]
 
 
 def without_phones(text: str) -> str:

@@ -12,7 +12,8 @@ from handlers.tickets.rules import DATA_DIR
 
 # Slots a form fills besides its questions; all are cleared when a form starts or ends.
 DERIVED_SLOTS = ("requested_slot", "form_id", "photos", "location_kind", "subject",
-                 "household_id", "form_abort", "form_retries")
+                 "household_id", "form_abort", "form_retries", "home_room", "summary_shown",
+                 "switch_to", "replay", "after_form")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ def form_specs() -> dict[str, FormSpec]:
 def words(kind: str) -> list[str]:
     """A word list from forms.yaml (yes, no, cancel, home, common, filler, ...)."""
     return [str(w) for w in _data()["words"][kind]]
+
+
+def word_table(kind: str) -> dict[str, Any]:
+    """A table of word lists from forms.yaml (correction_targets)."""
+    return dict(_data()["words"][kind])
 
 
 def services() -> dict[str, list[str]]:

@@ -31,6 +31,8 @@ def _matches(rule: dict[str, Any], text: str, ticket_type: str) -> bool:
         return False
     if not any(word in text for word in rule.get("any", [])):
         return False
+    if any(word in text for word in rule.get("unless", [])):
+        return False
     return not rule.get("with") or any(word in text for word in rule["with"])
 
 
@@ -60,6 +62,13 @@ class DispatchRules:
         if ticket_type in ("suggestion", "service_request"):
             priority, why = default["priority"], ""
         return Classification(department, category, priority, why)
+
+    def not_emergency(self, text: str) -> str | None:
+        """Why a message that reads like an emergency is not one (nobody in danger), or None."""
+        for rule in self.data.get("not_emergency", []):
+            if _matches(rule, text, "emergency"):
+                return str(rule.get("why") or "not_emergency")
+        return None
 
     def sla_key(self, ticket_type: str, priority: str) -> str:
         return "complaint" if ticket_type == "complaint" and priority == "P3" else priority

@@ -258,6 +258,35 @@ class TicketService:
                 .order_by(Ticket.id.desc()).limit(1)).first()
             return TicketView.of(ticket) if ticket else None
 
+    def open_of_type(self, openid: str, ticket_type: str,
+                     within: timedelta) -> list[TicketView]:
+        """The resident's open tickets of this type created within `within`, latest first."""
+        since = utcnow() - within
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(Ticket).where(Ticket.openid == openid, Ticket.type == ticket_type,
+                                     Ticket.created_at >= since,
+                                     Ticket.state.in_(self.life.open_states))
+                .order_by(Ticket.id.desc()))
+            return [TicketView.of(t) for t in rows]
+
+    def set_location(self, number: str, actor: str, room: Room | None,
+                     place: str = "") -> TicketView:
+        """Where it is, learnt after the ticket was opened (an emergency told first)."""
+        with transaction(self.sessions) as session:
+            ticket = self._get(session, number)
+            if room is not None:
+                ticket.room, ticket.room_key = room.display, room.key
+            if place:
+                kind = "home" if place.startswith("家") else "common"
+                ticket.fields = {**(ticket.fields or {}), "location": place, "location_kind": kind}
+            elif room is not None:
+                ticket.fields = {**(ticket.fields or {}), "location_kind": "home"}
+            where = " ".join(x for x in (room.display if room else "", place) if x)
+            self._event(session, ticket, "note", actor, "位置：" + where, None, None, utcnow())
+            ticket.updated_at = utcnow()
+            return TicketView.of(ticket)
+
     def add_note(self, number: str, actor: str, note: str) -> TicketView:
         """A remark on the ticket's history without changing it (e.g. a repeated cry for help)."""
         with transaction(self.sessions) as session:

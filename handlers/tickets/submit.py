@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from handlers.base import BaseAction
 from handlers.deps import HandlerDeps
+from handlers.tickets import switch
 from handlers.tickets.loop import clear_form
 from handlers.tickets.rooms import parse_room
 from handlers.tickets.service import NewTicket
@@ -64,8 +65,16 @@ class SubmitTicketAction(BaseAction):
             dedupe_key=f"{self.form}:{form_id}" if form_id else None,
         )
         view = self.deps.tickets.create(new)
-        dispatcher.utter_message(text=created_text(self.deps, view))
-        return clear_form()
+        text = created_text(self.deps, view)
+        parked = slots.get("parked_forms") or []
+        if parked:  # a form kept for later is not forgotten
+            name = self.deps.texts(f"form_name_{parked[-1]['loop']}")
+            text += "\n" + self.deps.texts("parked_reminder", current=name)
+        later = switch.after_submit(slots)
+        if later:
+            text += "\n" + self.deps.texts("switch_now_next")
+        dispatcher.utter_message(text=text)
+        return clear_form() + later
 
 
 def created_text(deps: HandlerDeps, view: TicketView) -> str:

@@ -15,13 +15,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from handlers.deps import HandlerDeps
+from handlers.human import ServiceHours
 from handlers.tickets import answers
 from handlers.tickets.extract import (
     description,
     find_phone,
     find_place,
     find_room,
-    find_time,
     find_word,
     strip_correction,
     substantive,
@@ -29,15 +29,26 @@ from handlers.tickets.extract import (
 )
 from handlers.tickets.forms import FormSpec, form_specs, services, words
 from handlers.tickets.households import Households
-from handlers.tickets.reask import same_request
+from handlers.tickets.places import find_place_text
+from handlers.tickets.reask import bare_request, same_request
 from handlers.tickets.rooms import parse_phone, parse_room
 from handlers.tickets.rules import DispatchRules
+from handlers.tickets.when import read_when
 
 Slots = dict[str, Any]
 MAX_TEXT = 500
 # slots holding a time: while one is still asked, a time in free text belongs there
 TIME_SLOTS = ("visit_time", "when")
 _DIGITS = re.compile(r"\d{5,}")
+# Answers to "where is it?" that mean the resident's own home.
+HOME_ANSWERS = ("家里", "家中", "我家", "在家", "屋里", "室内", "自己家", "户内")
+
+
+def home_word(text: str) -> str | None:
+    """The most telling home word: 卧室 rather than 家里 in 家里卧室."""
+    found = [w for w in words("home") if w in text]
+    specific = [w for w in found if w not in HOME_ANSWERS]
+    return (specific or found or [None])[0]
 
 
 class TicketFormValidation(FormValidationAction):
@@ -77,13 +88,16 @@ class TicketFormValidation(FormValidationAction):
         if not self.asked(tracker, slot):
             return None
         text = strip_correction(text_of(tracker.latest_message))
-        if answers.is_closed(text) or (slot != self.spec.describe and self.repeats(tracker)):
+        if answers.is_closed(text) or answers.is_yes(text) or answers.is_cancel(text) or \
+                (slot != self.spec.describe and self.repeats(tracker)):
             return None
         cleaned = self.describe(tracker, text)
         return cleaned if substantive(cleaned, 2) else None
 
     def free_text(self, tracker: Tracker, slot: str) -> Slots:
         text = text_of(tracker.latest_message)
+        if bare_request(self.spec, text):
+            return {}  # 我要提建议: the request, not its content
         if (reply := self.answer(tracker, slot)) is not None:
             return {slot: reply}
         if self.first_turn(tracker):
@@ -95,7 +109,7 @@ class TicketFormValidation(FormValidationAction):
     def describe(self, tracker: Tracker, text: str) -> str:
         """The text without filler and what other slots take (a time only while one is asked)."""
         times = any(slot in TIME_SLOTS for slot in self.spec.required(tracker.slots))
-        return description(text, words("filler"), times=times)
+        return description(text, words("filler"), times=times, tail=words("filler_tail"))
 
     def repeats(self, tracker: Tracker) -> bool:
         """The message is the form's own request again, not an answer."""
@@ -106,6 +120,42 @@ class TicketFormValidation(FormValidationAction):
 
     def say(self, dispatcher: CollectingDispatcher, key: str, **values: Any) -> None:
         dispatcher.utter_message(text=self.deps.texts(key, **values))
+
+    # -- phone and time: any form that asks them ---------------------------------
+    def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> Slots:
+        phone = find_phone(tracker.latest_message)
+        if phone:
+            return {"phone": phone}
+        text = text_of(tracker.latest_message)
+        # digits that are no phone number: let validate_phone say what is wrong
+        return {"phone": text} if self.asked(tracker, "phone") and _DIGITS.search(text) else {}
+
+    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: dict[str, Any]) -> Slots:
+        phone = parse_phone(str(value or ""))
+        if phone is None:
+            self.say(dispatcher, "phone_not_understood")
+        return {"phone": phone}
+
+    def read_time(self, tracker: Tracker, slot: str) -> Slots:
+        """A time resolved to a date (明天下午 → 11月19日（周四）下午); words that are no
+        time (就是我家) are refused with a hint instead of being stored."""
+        text = strip_correction(text_of(tracker.latest_message))
+        found = read_when(text, ServiceHours(self.deps.config).now().date())
+        asked = self.asked(tracker, slot)
+        if found is not None and (asked or self.first_turn(tracker) or not found.anytime):
+            return {slot: found.display()}
+        if asked and not self.repeats(tracker) and substantive(text, 1) and \
+                not answers.is_closed(text) and not find_phone(tracker.latest_message):
+            return {slot: ""}  # validate_<slot> says what is expected
+        return {}
+
+    def validate_time(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Slots:
+        if not value:
+            self.say(dispatcher, "time_not_understood")
+            return {slot: None}
+        return {slot: str(value)}
 
     # -- room: any form -------------------------------------------------------
     def extract_room(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -144,53 +194,48 @@ class ValidateRepairForm(TicketFormValidation):
 
     def extract_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                          domain: dict[str, Any]) -> Slots:
+        """Where: a home room (家中卫生间) or a common place (5栋楼道, 车库B2). Read from the
+        first message, the answer to the question, or a correction (位置错了，是…); a
+        second fault told meanwhile never moves the first one."""
         latest = tracker.latest_message
         text = text_of(latest)
-        place = find_place(latest) or find_word(text, words("common"))
-        home = find_word(text, words("home"))
+        if not (self.first_turn(tracker) or self.asked(tracker, "location")
+                or answers.is_no(text) or tracker.get_slot("location") is None):
+            return {}
+        place = find_place_text(text) or find_place(latest)
+        home = home_word(text)
         if home and (not place or text.find(home) < text.find(place)):
             return {"location": "家中" + ("" if home in ("家里", "家中", "我家") else home)}
         if place:
             return {"location": place}
+        if self.asked(tracker, "location") and (find_room(latest) or
+                                                find_word(text, list(HOME_ANSWERS))):
+            return {"location": "家中"}
+        if self.first_turn(tracker) and find_word(text, words("home_items")):
+            return {"location": "家中"}  # 马桶, 热水器: only ever inside a home
         reply = self.answer(tracker, "location")
         return {"location": reply} if reply else {}
 
     def validate_location(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: dict[str, Any]) -> Slots:
+        """A home fault takes the resident's bound home unless another was given; a
+        common-area fault takes no home at all (5栋楼道 is not the resident's flat)."""
         kind = "home" if str(value).startswith("家中") else "common"
-        return {"location": str(value), "location_kind": kind}
-
-    def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      domain: dict[str, Any]) -> Slots:
-        phone = find_phone(tracker.latest_message)
-        if phone:
-            return {"phone": phone}
-        text = text_of(tracker.latest_message)
-        # digits that are no phone number: let validate_phone say what is wrong
-        return {"phone": text} if self.asked(tracker, "phone") and _DIGITS.search(text) else {}
-
-    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: dict[str, Any]) -> Slots:
-        phone = parse_phone(str(value or ""))
-        if phone is None:
-            self.say(dispatcher, "phone_not_understood")
-        return {"phone": phone}
+        slots: Slots = {"location": str(value), "location_kind": kind}
+        room, home = tracker.get_slot("room"), tracker.get_slot("home_room")
+        if kind == "home" and not room and home:
+            slots["room"] = home
+        if kind == "common" and room and room == home and not find_room(tracker.latest_message):
+            slots["room"] = None
+        return slots
 
     def extract_visit_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: dict[str, Any]) -> Slots:
-        text = text_of(tracker.latest_message)
-        found = find_time(tracker.latest_message)
-        if found:
-            return {"visit_time": found}
-        asked_now = self.asked(tracker, "visit_time") or self.first_turn(tracker)
-        if asked_now and find_word(text, words("anytime")):
-            return {"visit_time": "随时"}
-        reply = self.answer(tracker, "visit_time")
-        return {"visit_time": reply} if reply else {}
+        return self.read_time(tracker, "visit_time")
 
     def validate_visit_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: dict[str, Any]) -> Slots:
-        return self.validate_text("visit_time", value)
+        return self.validate_time("visit_time", value, dispatcher)
 
 
 class ValidateComplaintForm(TicketFormValidation):
@@ -249,15 +294,11 @@ class ValidateServiceForm(TicketFormValidation):
 
     def extract_when(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      domain: dict[str, Any]) -> Slots:
-        found = find_time(tracker.latest_message)
-        if found:
-            return {"when": found}
-        reply = self.answer(tracker, "when")
-        return {"when": reply} if reply else {}
+        return self.read_time(tracker, "when")
 
     def validate_when(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     domain: dict[str, Any]) -> Slots:
-        return self.validate_text("when", value)
+                      domain: dict[str, Any]) -> Slots:
+        return self.validate_time("when", value, dispatcher)
 
 
 class ValidateBindForm(TicketFormValidation):

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.handover import EVENTS_CHANNEL, HandoverError
-from bot.policy import is_angry
 from bot.state import ConversationState
 from core.config import Config, load_config
 from core.db import transaction
-from core.models import Message
+from core.models import Message, Ticket
 from core.models.console import ConversationRating, HandoverRecord
-from handlers.human import ServiceHours, parse_rating
-from nlu.decision import Decision
+from handlers.human import ServiceHours
+from handlers.phrases import is_angry
+from handlers.ratings import parse_rating
 
 OPENID = "o_handover"
 WEEKDAY_MORNING = "2026-11-18T10:00:00+08:00"  # a Wednesday, within 9:00-18:00
@@ -42,9 +42,14 @@ def console(app: Any) -> Any:
 
 
 @pytest.fixture()
-def app_config(app_config: Config, clock: str) -> Config:
-    return dataclasses.replace(app_config,
-                               handoff=dataclasses.replace(app_config.handoff, clock=clock))
+def silence() -> int:
+    return 180
+
+
+@pytest.fixture()
+def app_config(app_config: Config, clock: str, silence: int) -> Config:
+    return dataclasses.replace(app_config, handoff=dataclasses.replace(
+        app_config.handoff, clock=clock, agent_silence_seconds=silence))
 
 
 class EventLog:
@@ -88,21 +93,21 @@ def test_asking_for_a_person_queues_and_says_a_person_is_coming(
 ) -> None:
     reply = pusher.text(OPENID, text)
     assert reply.text.startswith("您好，已为您转接人工客服")
-    assert "几分钟内" in reply.text and "非工作时间" not in reply.text
+    assert "排在第1位" in reply.text and "非工作时间" not in reply.text
+    assert "取消人工" in reply.text
     assert owner(services) == "waiting"
     [record] = records(services)
     assert record.reason == "human" and record.status == "waiting" and not record.off_hours
     assert any(e["type"] == "handover" and e["openid"] == OPENID for e in events.all())
 
 
-def test_asking_for_a_person_stops_a_form_in_progress(pusher: Any, services: Any) -> None:
+def test_asking_for_a_person_keeps_the_form_in_progress(pusher: Any, services: Any) -> None:
     pusher.text(OPENID, "卫生间漏水了")
-    if services.states.load(OPENID).active_loop is None:
-        pytest.skip("the repair flow did not open a form")
+    assert services.states.load(OPENID).active_loop == "repair_form"
     reply = pusher.text(OPENID, "转人工")
-    assert reply.text.startswith("您好，已为您转接人工客服")
+    assert reply.text.startswith("您好，已为您转接人工客服") and "已为您保留" in reply.text
     state = services.states.load(OPENID)
-    assert state.owner == "waiting" and state.active_loop is None
+    assert state.owner == "waiting" and state.active_loop == "repair_form"
 
 
 @pytest.mark.parametrize("clock", [SATURDAY_NIGHT])
@@ -122,13 +127,12 @@ def offer_menu(pusher: Any) -> None:
     assert "回复序号" in pusher.text(OPENID, "门禁").text
 
 
-def test_unsure_again_after_a_faq_menu_hands_over(pusher: Any, services: Any) -> None:
+def test_unsure_again_after_a_faq_menu_is_no_reason_for_a_person(pusher: Any,
+                                                               services: Any) -> None:
     offer_menu(pusher)
-    assert owner(services) == "bot"
     again = pusher.text(OPENID, mumble(services, offers=False))
-    assert again.text.startswith("您好，抱歉小翠没能准确理解您的问题，已为您转接人工客服")
-    assert owner(services) == "waiting"
-    assert records(services)[0].reason == "low_confidence"
+    assert "转接人工客服" not in again.text and "人工" in again.text
+    assert owner(services) == "bot" and records(services) == []
 
 
 MUMBLES = ("证明", "怎么办理", "手续", "呃呃呃这个那个", "这个那个那个", "那个那个呃呃",
@@ -149,20 +153,17 @@ def mumble(services: Any, offers: bool, skip: str = "") -> str:
     raise AssertionError("the NLU model is sure of every mumble: low confidence goes untested")
 
 
-def test_unsure_again_after_a_rephrase_request_hands_over(pusher: Any, services: Any) -> None:
-    assert "换个说法" in pusher.text(OPENID, mumble(services, offers=False)).text
-    again = pusher.text(OPENID, mumble(services, offers=True))
-    assert again.text.startswith("您好，抱歉小翠没能准确理解您的问题，已为您转接人工客服")
-    assert records(services)[0].reason == "low_confidence"
-
-
-def test_second_fallback_in_a_row_hands_over(pusher: Any, services: Any) -> None:
+def test_two_unclear_messages_are_flagged_not_handed_over(pusher: Any,
+                                                         services: Any) -> None:
     first = mumble(services, offers=False)
     assert "换个说法" in pusher.text(OPENID, first).text
     second = pusher.text(OPENID, mumble(services, offers=False, skip=first))
-    assert "客服专员" in second.text
-    assert owner(services) == "waiting"
-    assert records(services)[0].reason == "fallback"
+    assert "客服专员" in second.text and "人工" in second.text
+    assert owner(services) == "bot" and records(services) == []
+    with services.sessions() as session:
+        flagged = session.scalars(select(Message).where(
+            Message.direction == "in", Message.needs_agent.is_(True))).all()
+    assert len(flagged) == 2
 
 
 @pytest.mark.parametrize("text", ["你们这什么破物业，气死我了", "怎么还没人来修！！！",
@@ -174,14 +175,17 @@ def test_anger_is_calmed_and_handed_over(pusher: Any, services: Any, text: str) 
     assert "已为您转接人工客服" in reply.text
     assert owner(services) == "waiting"
     assert records(services)[0].reason == "anger"
+    with services.sessions() as session:
+        complaint = session.scalars(select(Ticket)).one()
+    assert complaint.type == "complaint" and complaint.wants_callback
+    assert complaint.number in reply.text
 
 
-def test_repeated_complaint_counts_as_anger() -> None:
-    config = load_config(env={})
-    state = ConversationState(openid=OPENID)
-    complaint = Decision(text="保安态度太差了", intent="complaint", confidence=0.9)
-    assert not is_angry(config, complaint.text, complaint, state)
-    assert is_angry(config, complaint.text, complaint, state)
+@pytest.mark.parametrize(("text", "angry"), [
+    ("保安态度太差了", False), ("你们这什么破物业", True), ("快点！！！", True),
+    ("WHY NOBODY ANSWERS", True), ("物业费怎么交", False)])
+def test_anger_words(text: str, angry: bool) -> None:
+    assert is_angry(text, load_config(env={}).handoff.anger_exclamations) is angry
 
 
 def test_emergency_is_answered_by_its_own_action_and_alerts_at_once(
@@ -196,11 +200,12 @@ def test_emergency_is_answered_by_its_own_action_and_alerts_at_once(
 
 
 # -- ownership --------------------------------------------------------------------------------
-def test_bot_is_silent_while_waiting_and_while_an_agent_owns(
+def test_bot_answers_while_waiting_and_is_silent_while_an_agent_owns(
     pusher: Any, services: Any, events: EventLog
 ) -> None:
     pusher.text(OPENID, "转人工")
-    assert pusher.text(OPENID, "还在吗").replies == []
+    assert "缴费" in pusher.text(OPENID, "物业费怎么交").text
+    assert "排在第1位" in pusher.text(OPENID, "还要等多久").text
     services.handover.take_over(OPENID, AGENT_ID)
     assert pusher.text(OPENID, "卫生间漏水了").replies == []
     assert pusher.image(OPENID, "http://127.0.0.1/leak.jpg").replies == []
@@ -208,13 +213,36 @@ def test_bot_is_silent_while_waiting_and_while_an_agent_owns(
     with services.sessions() as session:
         inbound = session.scalars(select(Message).where(
             Message.direction == "in", Message.text == "卫生间漏水了")).one()
-        outbound = session.scalars(select(Message).where(Message.direction == "out")).all()
     assert inbound.nlu and inbound.nlu["intent"]  # still annotated for the agent
-    assert len(outbound) == 1  # only the handover notice
+    assert inbound.status == "processed"
     forwarded = [e for e in events.all() if e["type"] == "message"]
-    assert len(forwarded) == 4 and forwarded[-1]["agent_id"] == AGENT_ID
+    assert len(forwarded) == 3 and forwarded[-1]["agent_id"] == AGENT_ID
     [record] = records(services)
     assert record.status == "agent" and record.taken_at is not None
+
+
+@pytest.mark.parametrize("text", ["取消人工", "不用人工了", "不用了"])
+def test_waiting_resident_can_cancel(pusher: Any, services: Any, text: str) -> None:
+    pusher.text(OPENID, "转人工")
+    reply = pusher.text(OPENID, text)
+    assert "已为您取消" in reply.text
+    assert owner(services) == "bot"
+    [record] = records(services)
+    assert record.status == "ended" and record.outcome == "cancelled"
+
+
+@pytest.mark.parametrize("silence", [1])
+def test_silent_agent_is_reminded_and_resident_acknowledged(
+    pusher: Any, services: Any, events: EventLog
+) -> None:
+    pusher.text(OPENID, "转人工")
+    services.handover.take_over(OPENID, AGENT_ID)
+    assert pusher.text(OPENID, "在吗").replies == []  # the agent just took over
+    time.sleep(1.1)
+    reply = pusher.text(OPENID, "人呢？")
+    assert "客服专员正在处理" in reply.text
+    assert any(e["type"] == "reminder" for e in events.all())
+    assert pusher.text(OPENID, "还在吗").replies == []  # once per period
 
 
 def test_emergency_still_answered_while_an_agent_owns(pusher: Any, services: Any) -> None:

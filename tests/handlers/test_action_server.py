@@ -77,9 +77,9 @@ def rasa_request(action: str, slots: dict[str, Any], text: str,
 
 
 def test_validate_and_submit_over_the_action_server(action_server: str, db_url: str) -> None:
-    # A common-area repair: no visit time, so the form (not Rasa) names the next slot.
-    slots = {"requested_slot": "room", "problem": "楼道的灯不亮了", "location": "5栋楼道",
-             "location_kind": "common"}
+    # A repair in a home: the form (not Rasa) names the next slot.
+    slots = {"requested_slot": "room", "problem": "卫生间漏水了", "location": "家中卫生间",
+             "location_kind": "home"}
     entity = {"entity": "room", "value": "3-2-502", "start": 0, "end": 7}
     answer = requests.post(action_server + "/webhook", timeout=10, json=rasa_request(
         "validate_repair_form", slots, "3-2-502", [entity])).json()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.tickets.answers import is_cancel, is_yes, parse_rating
+from handlers.ratings import parse_rating
+from handlers.tickets.answers import is_cancel, is_yes
 from handlers.tickets.rooms import Room, mask_phone, parse_room
 
 

@@ -43,7 +43,7 @@ def test_emergency_in_the_middle_of_a_form_is_not_lost(pusher: Any, services: An
     [ticket] = tickets_for(services.sessions, NEW)
     assert ticket["type"] == "emergency" and ticket["number"] in reply.text
     state = services.states.load(NEW)
-    assert state.active_loop is None and state.handover == "waiting"
+    assert state.active_loop == "repair_form" and state.handover == "waiting"
 
 
 def test_status_query_lists_open_tickets_in_chinese(pusher: Any, services: Any,

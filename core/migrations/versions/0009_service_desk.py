@@ -1,7 +1,7 @@
 """service desk: departments and staff, ticket work, SLA breaches, callbacks, quality, alerts
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0007
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
