@@ -82,7 +82,7 @@ class NluConfig:
     faq_suggest_threshold: float = 0.10
     reload_check_seconds: float = 5.0
     # An emergency probability at or above this overrides the top intent (recall first).
-    emergency_floor: float = 0.30
+    emergency_floor: float = 0.50
     # An FAQ score at or above this turns an unsure intent into faq.
     faq_override_score: float = 0.40
     # Weight of the trained FAQ classifier against live retrieval in the FAQ score.

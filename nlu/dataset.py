@@ -9,7 +9,11 @@ from pathlib import Path
 
 import yaml
 
+from collections.abc import Sequence
+
 from knowledge_base.demo import demo_entries
+from knowledge_base.referrals import REFERRAL, referral_entries
+from knowledge_base.repository import Faq
 from nlu.lexicon import DATA_DIR
 
 INTENTS_DIR = DATA_DIR / "intents"
@@ -49,21 +53,38 @@ def _intent_file(path: Path) -> list[Example]:
     return examples
 
 
-def kb_examples() -> list[Example]:
-    """Every standard and similar question of the demo knowledge base, as faq examples."""
+def shipped_entries() -> list[Faq]:
+    """The demo knowledge base and the referral entries, as shipped in knowledge_base/data."""
+    return [Faq(**entry) for entry in (*demo_entries(), *referral_entries())]
+
+
+def kb_examples(entries: Sequence[Faq] | None = None) -> list[Example]:
+    """Every standard and similar question of the knowledge base's enabled entries.
+
+    FAQ entries teach the FAQ model their id (the topic, whichever community's copy);
+    referral entries are another body's matters, so out of scope for the intent model.
+    """
     out = []
-    for entry in demo_entries():
-        for text in [entry["question"], *entry["similar_questions"]]:
-            out.append(Example(text, "faq", entry["id"]))
+    for entry in shipped_entries() if entries is None else entries:
+        if not entry.enabled:
+            continue
+        for text in [entry.question, *entry.similar_questions]:
+            if entry.category == REFERRAL:
+                out.append(Example(text, "out_of_scope"))
+            else:
+                out.append(Example(text, "faq", entry.id))
     return out
 
 
-def training_examples() -> list[Example]:
-    """The whole training set, deduplicated by text (first label wins)."""
+def training_examples(entries: Sequence[Faq] | None = None) -> list[Example]:
+    """The whole training set, deduplicated by text (first label wins).
+
+    `entries`: the live knowledge base (default: the shipped demo and referral files).
+    """
     examples: list[Example] = []
     for path in sorted(INTENTS_DIR.glob("*.yaml")):
         examples += _intent_file(path)
-    examples += kb_examples()
+    examples += kb_examples(entries)
     seen: set[str] = set()
     unique = []
     for example in examples:

@@ -19,7 +19,9 @@ from nlu.decision import Decision, FaqCandidate
 from nlu.entities import extract
 from nlu.model import Features, NluModel
 from nlu.retrieval import FaqRetriever
-from nlu.rules import is_emergency, looks_like_question
+from nlu.referral import ReferralIndex
+from nlu.reports import ReportSigns, signs
+from nlu.rules import is_emergency, looks_like_question, told_as_not_now
 from nlu.speedups import compiled
 
 EMERGENCY = "emergency"
@@ -27,8 +29,17 @@ FAQ = "faq"
 OUT_OF_SCOPE = "out_of_scope"
 BILL_QUERY = "bill_query"
 _FAULTS = ("repair", "complaint", "service_request")
+
 GREET = "greet"
 COMPLAINT = "complaint"
+REPAIR, SUGGESTION, SERVICE_REQUEST = "repair", "suggestion", "service_request"
+# Intents that open a ticket flow (the forms of handlers/tickets).
+TICKET_INTENTS = (REPAIR, COMPLAINT, SUGGESTION, SERVICE_REQUEST)
+# Decisions a problem report must not end in: an answer, a refusal, small talk, an account.
+_DEAD_ENDS = (FAQ, OUT_OF_SCOPE, GREET, "goodbye", "bind_house", BILL_QUERY)
+# Confidence of a decision made by the report safety net: the classifier read the message
+# as something else, so the ticket type is a guess (the flow itself is right).
+REPORT_CONFIDENCE = 0.6
 _SOCIAL = (GREET, "goodbye")
 # A payment already made or owed: the question is about the sender's record.
 _OWN_BILL = re.compile(
@@ -65,9 +76,10 @@ class Thresholds:
     bill_margin: float = 0.2
     faq_override_score: float = 0.40
     faq_question_score: float = 0.8
-    emergency_floor: float = 0.30
+    emergency_floor: float = 0.50
     faq_classifier_weight: float = 0.8
     candidates: int = 3
+    margin_threshold: float = 0.10
 
 
 # A single word of at most this many characters, asking nothing, is a bare topic word.
@@ -80,6 +92,51 @@ BARE_WORD_CONFIDENCE = 0.3
 def _bare_word(features: Features) -> bool:
     return (len(features.words) == 1 and len(features.words[0]) <= BARE_WORD_CHARS
             and not looks_like_question(features.normalized))
+
+
+@dataclass
+class _Route:
+    """A decision being settled: intent, its confidence and the entries attached."""
+
+    intent: str
+    confidence: float
+    margin: float
+    faq_id: str | None
+    also_complaint: bool = False
+    related_faq: str | None = None
+    referral: str | None = None
+
+
+# The message addresses the property office itself (物业能…吗, 你们可以…).
+_ADDRESSES_US = re.compile(r"物业|你们|贵公司|服务中心|前台|管家")
+# Somewhere or someone of the community: a nuisance told about a place of ours.
+_OUR_PLACES = re.compile(
+    r"物业|小区|楼|单元|栋|幢|电梯|车库|地库|车位|门口|大门|保安|保洁|邻居|楼上|楼下|隔壁|对门|家里|我家|业主"
+    r"|绿化|花园|广场|门禁|物业费|管家|前台|师傅"
+)
+
+
+def _dead_ends(route: _Route, report: ReportSigns, compact: str) -> bool:
+    """Would this decision leave a reported problem without a ticket?
+
+    - an answer is right for a rule asked about a fault (坏了找物业修要收费吗), wrong for
+      a grievance (重复收费吧 我要求退钱) or a nuisance the office is asked to stop;
+    - no answer (or a refusal) for a fault, a nuisance or a grievance, unless it only
+      asks a rule; a refusal only when the problem is in our community;
+    - an idea for the community read as a question is a suggestion.
+    """
+    if route.faq_id is not None:
+        if report.rule_ask:
+            return False
+        return report.strong_grievance or (
+            (report.nuisance or report.fault) and report.asks_action)
+    if route.intent == OUT_OF_SCOPE and not (report.strong_grievance
+                                              or _OUR_PLACES.search(compact)):
+        return False
+    if route.intent == FAQ and report.suggests and not report.rule_ask:
+        return True
+    return report.reports and not (report.rule_ask and not report.strong_grievance
+                                   and not report.asks_action)
 
 
 class NluEngine:
@@ -99,6 +156,7 @@ class NluEngine:
         self._faq_columns = [positions.get(i, -1) for i in retriever.ids]
         self._unknown_entries = -1 in self._faq_columns
         self._answerability = Answerability(retriever.entries, model)
+        self._referrals = ReferralIndex(retriever.referrals)
         self._linear_softmax = compiled.linear_softmax if compiled is not None else None
 
     def understand(self, text: str) -> Decision:
@@ -117,18 +175,88 @@ class NluEngine:
             # A word the classifier is sure names an action (漏水 → repair) keeps it.
             intent, confidence, margin = FAQ, min(confidence, BARE_WORD_CONFIDENCE), 0.0
         intent, faq_id, faq_score, candidates = self._faq(features, faq_probs, intent, confidence)
+        route = _Route(intent, confidence, margin, faq_id)
         if bare:
-            faq_id = None
+            route.faq_id = None
+        else:
+            self._route(route, features.normalized, intent_probs, faq_score)
         return Decision(
             text=text,
-            intent=intent,
-            confidence=round(confidence, 4),
-            margin=round(max(0.0, margin), 4),
-            faq_id=faq_id,
+            intent=route.intent,
+            confidence=round(route.confidence, 4),
+            margin=round(max(0.0, route.margin), 4),
+            faq_id=route.faq_id,
             faq_score=round(faq_score, 4),
             candidates=candidates,
             entities=extract(text, features.folded),
+            also_complaint=route.also_complaint,
+            related_faq=route.related_faq,
+            referral=route.referral,
+            confidence_floor=self.thresholds.confidence_threshold,
+            margin_floor=self.thresholds.margin_threshold,
         )
+
+    def _route(self, route: _Route, normalized: str, probs: list[float], faq_score: float) -> None:
+        """Problem reports to a ticket flow, other bodies' matters to a referral.
+
+        - a fault, nuisance or grievance read as a question, a refusal, small talk or an
+          account is a ticket (the answer it matched may accompany it: `related_faq`);
+        - a fault told with blame stays a repair and records the complaint;
+        - a question about another body's matter (燃气公司, 开发商, 学区…) that no entry
+          of ours answers gets that body's referral.
+        """
+        if route.intent == EMERGENCY:
+            return
+        report = signs(normalized)
+        by_label = dict(zip(self.model.intent.labels, probs, strict=True))
+        if route.intent in TICKET_INTENTS:
+            self._settle_ticket(route, report, by_label)
+            return
+        compact = normalized.replace(" ", "")
+        referral = self._referrals.match(compact) if self._referrals else None
+        if route.intent in _DEAD_ENDS and _dead_ends(route, report, compact):
+            if referral and route.faq_id is None and not (report.grievance or report.asks_action):
+                self._refer(route, referral[0], compact)
+                return
+            route.related_faq, route.faq_id = route.faq_id, None
+            route.intent = self._ticket_for(report, by_label)
+            route.confidence, route.margin = REPORT_CONFIDENCE, REPORT_CONFIDENCE - 0.5
+            route.also_complaint = route.intent == REPAIR and report.blame
+            return
+        if referral is not None and route.intent in (FAQ, OUT_OF_SCOPE) and route.faq_id is None:
+            self._refer(route, referral[0], compact)
+
+    @staticmethod
+    def _refer(route: _Route, referral: str, compact: str) -> None:
+        """Attach the referral; a question put to the office itself (物业能开居住证明吗)
+        stays the question the classifier read, the rest is another body's matter."""
+        route.referral = referral
+        if not (route.intent == FAQ and _ADDRESSES_US.search(compact)):
+            route.intent = OUT_OF_SCOPE
+
+    @staticmethod
+    def _ticket_for(report: ReportSigns, probs: dict[str, float]) -> str:
+        """The ticket type of a report the classifier did not read as one."""
+        if report.suggests and not (report.fault or report.nuisance or report.grievance):
+            return SUGGESTION
+        if report.fault and not report.nuisance:
+            return REPAIR if probs[REPAIR] >= probs[COMPLAINT] or report.asks_action \
+                else COMPLAINT
+        if report.nuisance or report.grievance:
+            return COMPLAINT
+        return max(TICKET_INTENTS, key=probs.__getitem__)
+
+    @staticmethod
+    def _settle_ticket(route: _Route, report: ReportSigns, probs: dict[str, float]) -> None:
+        """Repair or complaint: a fault to fix told with blame is a repair that records the
+        complaint; a grievance about people or the pattern stays a complaint."""
+        if route.intent == REPAIR:
+            route.also_complaint = report.blame
+        elif (route.intent == COMPLAINT and report.fault and not report.nuisance
+              and report.asks_action and not report.chronic and probs[REPAIR] >= 0.1):
+            route.intent, route.also_complaint = REPAIR, True
+            route.confidence = max(probs[REPAIR], min(route.confidence, REPORT_CONFIDENCE))
+            route.margin = 0.0
 
     def _probabilities(self, features: Features) -> tuple[list[float], list[float]]:
         """Calibrated intent and FAQ probabilities, both models in one gather and product.
@@ -165,6 +293,12 @@ class NluEngine:
         emergency = probs[self._emergency]
         if is_emergency(features.normalized):
             return EMERGENCY, max(emergency, 0.95), 0.9
+        if told_as_not_now(features.normalized):
+            # A danger feared, habitual, past or denied: the classifier's emergency guess
+            # (from the danger word) gives way to its next reading.
+            if intent == EMERGENCY:
+                intent, confidence, margin = runner_up, probs[second], 0.0
+            return intent, confidence, margin
         if emergency >= self.thresholds.emergency_floor and intent != EMERGENCY:
             return EMERGENCY, emergency, emergency - confidence
         return intent, confidence, margin

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.config import load_config
-from knowledge_base.demo import demo_entries
 from knowledge_base.repository import Faq
 from nlu.baseline import Baseline
-from nlu.dataset import training_examples
+from nlu.dataset import shipped_entries, training_examples
 from nlu.engine import NluEngine
 from nlu.model import NluModel, load
 from nlu.retrieval import FaqRetriever
@@ -35,7 +34,8 @@ def model(trained_model_dir: Path) -> NluModel:
 
 @pytest.fixture(scope="session")
 def demo_faqs() -> list[Faq]:
-    return [Faq(**entry) for entry in demo_entries()]
+    """The demo knowledge base with the shipped referral entries, as served."""
+    return shipped_entries()
 
 
 @pytest.fixture(scope="session")
