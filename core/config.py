@@ -76,7 +76,11 @@ class ConversationConfig:
 @dataclass(frozen=True)
 class NluConfig:
     model_dir: str = "var/models"
-    confidence_threshold: float = 0.45
+    # On the calibrated confidence (P(decision right), see `wuye nlu eval`'s risk-coverage
+    # table): below it a decision is unsure and the bot clarifies or hands over.
+    confidence_threshold: float = 0.50
+    # On the intent classifier's own probability, inside the NLU engine.
+    classifier_threshold: float = 0.45
     margin_threshold: float = 0.10
     faq_answer_threshold: float = 0.20
     faq_suggest_threshold: float = 0.10

@@ -24,6 +24,7 @@ class Example:
     text: str
     intent: str
     faq_id: str | None = None
+    source: str = ""  # the file (shape of message) it comes from: folds for calibration
 
 
 def _expand(templates: list[str], slots: dict[str, list[str]], count: int, seed: int) -> list[str]:
@@ -42,14 +43,14 @@ def _expand(templates: list[str], slots: dict[str, list[str]], count: int, seed:
 
 def _intent_file(path: Path) -> list[Example]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    intent = data["intent"]
-    examples = [Example(str(t), intent) for t in data.get("examples") or []]
+    intent, source = data["intent"], path.stem
+    examples = [Example(str(t), intent, None, source) for t in data.get("examples") or []]
     if data.get("templates"):
         generated = _expand(data["templates"], data["slots"], int(data.get("generate", 50)), 13)
-        examples += [Example(t, intent) for t in generated]
+        examples += [Example(t, intent, None, source) for t in generated]
     for faq_id, texts in (data.get("topics") or {}).items():
-        examples += [Example(str(t), intent, faq_id) for t in texts]
-    examples += [Example(str(t), intent) for t in data.get("unanswerable") or []]
+        examples += [Example(str(t), intent, faq_id, source) for t in texts]
+    examples += [Example(str(t), intent, None, source) for t in data.get("unanswerable") or []]
     return examples
 
 
@@ -70,9 +71,9 @@ def kb_examples(entries: Sequence[Faq] | None = None) -> list[Example]:
             continue
         for text in [entry.question, *entry.similar_questions]:
             if entry.category == REFERRAL:
-                out.append(Example(text, "out_of_scope"))
+                out.append(Example(text, "out_of_scope", None, "kb_referral"))
             else:
-                out.append(Example(text, "faq", entry.id))
+                out.append(Example(text, "faq", entry.id, "kb"))
     return out
 
 

@@ -8,16 +8,18 @@ Stateless after construction, so one engine serves many threads.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import repeat
 from operator import add, mul
 
 import numpy as np
 
 from nlu.answerability import Answerability
+from nlu.calibration import Evidence
 from nlu.decision import Decision, FaqCandidate
 from nlu.entities import extract
 from nlu.model import Features, NluModel
+from nlu.normalize import normalize
 from nlu.retrieval import FaqRetriever
 from nlu.referral import ReferralIndex
 from nlu.reports import ReportSigns, signs
@@ -40,6 +42,8 @@ _DEAD_ENDS = (FAQ, OUT_OF_SCOPE, GREET, "goodbye", "bind_house", BILL_QUERY)
 # Confidence of a decision made by the report safety net: the classifier read the message
 # as something else, so the ticket type is a guess (the flow itself is right).
 REPORT_CONFIDENCE = 0.6
+# The margin of a decision a rule settled (the classifier's top-two margin does not apply).
+RULE_MARGIN = 0.5
 _SOCIAL = (GREET, "goodbye")
 # A payment already made or owed: the question is about the sender's record.
 _OWN_BILL = re.compile(
@@ -72,7 +76,11 @@ class Thresholds:
 
     faq_answer_threshold: float = 0.20
     faq_suggest_threshold: float = 0.10
-    confidence_threshold: float = 0.45
+    # On the calibrated confidence of the whole decision: below it, Decision.is_unsure().
+    confidence_threshold: float = 0.50
+    # On the intent classifier's own probability: below it the engine looks at FAQ
+    # candidates (and a bare word gets a menu) before settling the intent.
+    classifier_threshold: float = 0.45
     bill_margin: float = 0.2
     faq_override_score: float = 0.40
     faq_question_score: float = 0.8
@@ -105,6 +113,7 @@ class _Route:
     also_complaint: bool = False
     related_faq: str | None = None
     referral: str | None = None
+    source: str = "classifier"  # how it was reached (nlu.calibration.SOURCES)
 
 
 # The message addresses the property office itself (物业能…吗, 你们可以…).
@@ -129,7 +138,7 @@ def _dead_ends(route: _Route, report: ReportSigns, compact: str) -> bool:
         if report.rule_ask:
             return False
         return report.strong_grievance or (
-            (report.nuisance or report.fault) and report.asks_action)
+            (report.nuisance or report.fault) and report.fix_ask)
     if route.intent == OUT_OF_SCOPE and not (report.strong_grievance
                                               or _OUR_PLACES.search(compact)):
         return False
@@ -157,17 +166,32 @@ class NluEngine:
         self._unknown_entries = -1 in self._faq_columns
         self._answerability = Answerability(retriever.entries, model)
         self._referrals = ReferralIndex(retriever.referrals)
+        self._entry_text = {e.id: normalize("".join([e.question, e.answer, *e.similar_questions,
+                                                     *e.keywords])).replace(" ", "")
+                            for e in retriever.entries}
         self._linear_softmax = compiled.linear_softmax if compiled is not None else None
 
     def understand(self, text: str) -> Decision:
+        decision, evidence = self.decide(text)
+        calibrator = self.model.calibrator
+        if calibrator is None or evidence is None:
+            return decision
+        # The calibrated confidence already weighs the margin: it alone marks the unsure.
+        return replace(decision, confidence=round(calibrator(evidence), 4), margin_floor=0.0)
+
+    def decide(self, text: str) -> tuple[Decision, Evidence | None]:
+        """The decision with the classifier's own confidence, and the evidence the
+        calibrator turns into P(decision correct)."""
         features = self.model.featurize(text)
         if not features.normalized:
             return Decision(text=text, intent=OUT_OF_SCOPE, confidence=0.0, margin=0.0,
-                            entities=extract(text, features.folded))
+                            entities=extract(text, features.folded),
+                            confidence_floor=self.thresholds.confidence_threshold,
+                            margin_floor=self.thresholds.margin_threshold), None
         intent_probs, faq_probs = self._probabilities(features)
         intent, confidence, margin = self._intent(features, intent_probs)
         bare = _bare_word(features) and intent != EMERGENCY and (
-            intent in (FAQ, OUT_OF_SCOPE) or confidence < self.thresholds.confidence_threshold
+            intent in (FAQ, OUT_OF_SCOPE) or confidence < self.thresholds.classifier_threshold
         )
         if bare:
             # One bare topic word (门禁, 物业费, 卡): the classifier's calibration does not
@@ -177,10 +201,10 @@ class NluEngine:
         intent, faq_id, faq_score, candidates = self._faq(features, faq_probs, intent, confidence)
         route = _Route(intent, confidence, margin, faq_id)
         if bare:
-            route.faq_id = None
+            route.faq_id, route.source = None, "bare"
         else:
             self._route(route, features.normalized, intent_probs, faq_score)
-        return Decision(
+        decision = Decision(
             text=text,
             intent=route.intent,
             confidence=round(route.confidence, 4),
@@ -195,6 +219,22 @@ class NluEngine:
             confidence_floor=self.thresholds.confidence_threshold,
             margin_floor=self.thresholds.margin_threshold,
         )
+        return decision, self._evidence(route, intent_probs, candidates, len(features.normalized))
+
+    def _evidence(self, route: _Route, probs: list[float], candidates: list[FaqCandidate],
+                  length: int) -> Evidence:
+        first, second = sorted(probs, reverse=True)[:2]
+        top = self.model.intent.labels[probs.index(first)]
+        source = route.source
+        if source == "classifier" and route.intent != top:
+            source = "emergency_rule" if route.intent == EMERGENCY and route.confidence >= 0.95 \
+                else "rule"
+        elif source == "classifier" and route.intent == EMERGENCY and route.margin == 0.9:
+            source = "emergency_rule"
+        score = candidates[0].score if candidates else 0.0
+        gap = score - candidates[1].score if len(candidates) > 1 else score
+        return Evidence(route.intent, first, first - second, score, gap,
+                        route.faq_id is not None, source, length)
 
     def _route(self, route: _Route, normalized: str, probs: list[float], faq_score: float) -> None:
         """Problem reports to a ticket flow, other bodies' matters to a referral.
@@ -220,17 +260,25 @@ class NluEngine:
                 return
             route.related_faq, route.faq_id = route.faq_id, None
             route.intent = self._ticket_for(report, by_label)
-            route.confidence, route.margin = REPORT_CONFIDENCE, REPORT_CONFIDENCE - 0.5
+            route.confidence, route.margin = REPORT_CONFIDENCE, RULE_MARGIN
+            route.source = "report"
             route.also_complaint = route.intent == REPAIR and report.blame
             return
-        if referral is not None and route.intent in (FAQ, OUT_OF_SCOPE) and route.faq_id is None:
+        if referral is None or route.intent not in (FAQ, OUT_OF_SCOPE):
+            return
+        # An answer from an entry that never speaks of the other body's matter (燃气费 asked,
+        # the water-and-power entry found) is no answer: refer instead.
+        keyword = referral[1]
+        if route.faq_id is None or (len(keyword) >= 3
+                                    and keyword[:2] not in self._entry_text[route.faq_id]):
+            route.faq_id = None
             self._refer(route, referral[0], compact)
 
     @staticmethod
     def _refer(route: _Route, referral: str, compact: str) -> None:
         """Attach the referral; a question put to the office itself (物业能开居住证明吗)
         stays the question the classifier read, the rest is another body's matter."""
-        route.referral = referral
+        route.referral, route.source = referral, "referral"
         if not (route.intent == FAQ and _ADDRESSES_US.search(compact)):
             route.intent = OUT_OF_SCOPE
 
@@ -239,24 +287,26 @@ class NluEngine:
         """The ticket type of a report the classifier did not read as one."""
         if report.suggests and not (report.fault or report.nuisance or report.grievance):
             return SUGGESTION
-        if report.fault and not report.nuisance:
-            return REPAIR if probs[REPAIR] >= probs[COMPLAINT] or report.asks_action \
-                else COMPLAINT
+        if report.repair_first:
+            return REPAIR
         if report.nuisance or report.grievance:
             return COMPLAINT
+        if report.fault:
+            return REPAIR
         return max(TICKET_INTENTS, key=probs.__getitem__)
 
     @staticmethod
     def _settle_ticket(route: _Route, report: ReportSigns, probs: dict[str, float]) -> None:
         """Repair or complaint: a fault to fix told with blame is a repair that records the
-        complaint; a grievance about people or the pattern stays a complaint."""
+        complaint; a grievance about people, a pattern or a formal complaint stays one."""
         if route.intent == REPAIR:
             route.also_complaint = report.blame
-        elif (route.intent == COMPLAINT and report.fault and not report.nuisance
-              and report.asks_action and not report.chronic and probs[REPAIR] >= 0.1):
-            route.intent, route.also_complaint = REPAIR, True
+            if report.files and probs[COMPLAINT] >= 0.05:  # 我要投诉: the resident's word
+                route.intent, route.margin, route.source = COMPLAINT, RULE_MARGIN, "settled"
+        elif route.intent == COMPLAINT and report.repair_first:
+            route.intent, route.also_complaint, route.source = REPAIR, True, "settled"
             route.confidence = max(probs[REPAIR], min(route.confidence, REPORT_CONFIDENCE))
-            route.margin = 0.0
+            route.margin = RULE_MARGIN
 
     def _probabilities(self, features: Features) -> tuple[list[float], list[float]]:
         """Calibrated intent and FAQ probabilities, both models in one gather and product.
@@ -307,7 +357,7 @@ class NluEngine:
         self, features: Features, faq_probs: list[float], intent: str, confidence: float
     ) -> tuple[str, str | None, float, list[FaqCandidate]]:
         """FAQ candidates when the text asks something; an answer only when confident."""
-        unsure = confidence < self.thresholds.confidence_threshold
+        unsure = confidence < self.thresholds.classifier_threshold
         question = looks_like_question(features.normalized)
         if not (intent == FAQ or unsure or question):
             return intent, None, 0.0, []

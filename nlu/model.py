@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from nlu.calibration import Calibrator
 from nlu.classifier import LinearClassifier
 from nlu.dataset import Example
 from nlu.features import Vectorizer, text_features
@@ -24,7 +25,7 @@ from nlu.tokenizer import tokens
 
 NO_FAQ = "__none__"
 # Bumped whenever the pickled layout changes; an older artifact is retrained, not loaded.
-ARTIFACT_FORMAT = 4
+ARTIFACT_FORMAT = 5
 ARTIFACT_GLOB = "nlu-*.pkl"
 SHORT_FORM_INTENTS = ("greet", "goodbye", "human")
 SHORT_FORM_MAX_CHARS = 8
@@ -55,6 +56,9 @@ class NluModel:
     # FAQ id → the words of its training examples: the paraphrases residents use
     # (练琴 for 噪音, 拴绳 for 牵绳) that an entry's own text may lack.
     faq_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Maps a decision's evidence to P(decision correct) (nlu/calibration.py); None: the
+    # classifier's probability is the confidence.
+    calibrator: Calibrator | None = None
 
     def featurize(self, text: str) -> Features:
         folded = fold(text)

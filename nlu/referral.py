@@ -11,8 +11,13 @@ from collections.abc import Sequence
 
 from knowledge_base.repository import Faq
 from nlu.normalize import normalize
+from nlu.retrieval import bigrams
 
 REFERRAL = "referral"
+# A message repeating this share of a referral question's character pairs (and at least
+# MIN_SHARED of them) is about that question's matter.
+COVERAGE = 0.6
+MIN_SHARED = 4
 
 
 def is_referral(entry: Faq) -> bool:
@@ -24,8 +29,13 @@ class ReferralIndex:
 
     def __init__(self, entries: Sequence[Faq]) -> None:
         self._keywords: list[tuple[str, str]] = []  # (keyword, entry id), longest first
+        self._questions: list[tuple[frozenset[str], str]] = []  # (character pairs, entry id)
         for entry in entries:
             if entry.enabled and is_referral(entry):
+                for question in [entry.question, *entry.similar_questions]:
+                    grams = frozenset(bigrams(normalize(question)))
+                    if grams:
+                        self._questions.append((grams, entry.id))
                 for keyword in entry.keywords:
                     compact = normalize(keyword).replace(" ", "")
                     if compact:
@@ -33,7 +43,7 @@ class ReferralIndex:
         self._keywords.sort(key=lambda pair: -len(pair[0]))
 
     def __bool__(self) -> bool:
-        return bool(self._keywords)
+        return bool(self._keywords or self._questions)
 
     def match(self, compact: str) -> tuple[str, str] | None:
         """(entry id, keyword) of the best referral for a compact message, if any.
@@ -48,6 +58,15 @@ class ReferralIndex:
                 weight[entry_id] = weight.get(entry_id, 0) + len(keyword)
                 best_word.setdefault(entry_id, keyword)
         if not weight:
-            return None
+            return self._by_question(compact)
         entry_id = max(weight, key=lambda e: (weight[e], len(best_word[e])))
         return entry_id, best_word[entry_id]
+
+    def _by_question(self, compact: str) -> tuple[str, str] | None:
+        grams = set(bigrams(compact))
+        best, best_id = 0.0, None
+        for question, entry_id in self._questions:
+            shared = len(question & grams)
+            if shared >= MIN_SHARED and shared / len(question) > best:
+                best, best_id = shared / len(question), entry_id
+        return (best_id, "") if best_id is not None and best >= COVERAGE else None

@@ -33,7 +33,7 @@ _NUISANCE = re.compile(
 _STRONG_GRIEVANCE = re.compile(
     r"不作为|没人管|无人管|没人处理|无人处理|没人修|还没修|还不来|没人来修|没人来处理|没人理|没下文|推来推去|推诿"
     r"|踢皮球|敷衍|走过场|态度.{0,2}(?:差|恶劣|不好)|不负责|摆设|形同虚设|凭什么|给个说法|要个说法|要求(?:赔|退|整改)"
-    r"|退钱|重复收费|乱收费|又涨|涨了|涨到|涨价了|抢钱|强制|强行|多次反映|反映(?:了|过)(?:好|很)?(?:几|多|[2-9])次"
+    r"|退钱|重复收费|乱收费|又涨|涨了(?![吗没])|涨到|涨价了(?![吗没])|抢钱|强制|强行|多次反映|反映(?:了|过)(?:好|很)?(?:几|多|[2-9])次"
     r"|说了.{0,3}(?:次|遍)|打了.{0,4}电话|从来不|不公开|不公示|知情权|公共收益|钱.{0,3}去哪|干什么用|管什么用"
     r"|有什么用|干嘛用|干嘛的|早该|受不了|忍不了|苦不堪言|不像话|太过分|欺负|坑业主|只知道收|到底管不管|还管不管"
     r"|管不管了|你们管不管|物业费白交"
@@ -44,7 +44,7 @@ _WEAK_GRIEVANCE = re.compile(
 # Filing a complaint or a report (我要投诉…, 举报…), not asking how to (怎么投诉, 投诉多久有回复,
 # 会不会被投诉).
 _FILES = re.compile(
-    r"(?<![被怎么想])(?:投诉|举报)(?!.{0,8}(?:怎么|如何|哪|吗|渠道|途径|流程|多久|电话|回访|匿名|方式|比较快|有用))"
+    r"(?<![被怎么想以能])(?:投诉|举报)(?![的过]|.{0,8}(?:怎么|如何|哪|吗|渠道|途径|流程|多久|电话|回访|匿名|方式|比较快|有用))"
 )
 # Asking the office to act (come, fix, handle, sort it out).
 _ASK_ACTION = re.compile(
@@ -53,9 +53,17 @@ _ASK_ACTION = re.compile(
     r"|管管|管一管|整改|督促|协调|出面|查一下是|请.{0,6}(?:处理|解决|修|清理|检查|来)|希望.{0,8}(?:处理|解决|管|清理)"
     r"|麻烦.{0,6}(?:来|派|处理|修|看|弄|换|清)|换一下|换个|通一下|清理一下|弄一下|帮忙"
 )
+# Asking where or how one may complain (在哪里提意见投诉, 可以举报吗): a question.
+_ASKS_HOW_TO_FILE = re.compile(r"(?:哪|怎么|如何|能不能|可不可以|可以|能否|是否).{0,6}(?:投诉|举报)")
+# Asking for the fault to be fixed, now (来修, 派个师傅, 来给看看), not told as undone
+# (还没修好, 还不来修: a grievance).
+_FIX_ASK = re.compile(
+    r"(?<![没不])(?<!没人)(?<!没有人)(?:来修|修一下|修下|修好|修补|修复|派(?:个)?人|派.{0,2}师傅|来.{0,2}看看|给看看"
+    r"|过来看|来看一?下|换一下|换个新|通一下|疏通|检修|维修一下|来处理|处理一下)"
+)
 # An idea or praise rather than a fault (建议…, 能不能加…, 表扬…).
 _SUGGESTS = re.compile(
-    r"建议|提个?建议|提点?意见|意见箱|表扬|感谢|点赞|夸一下|辛苦了.{0,4}师傅"
+    r"建议|提个?建议|提点?意见|意见箱|表扬|感谢|点赞|夸一下|夸夸|辛苦了.{0,4}师傅"
     r"|(?:能不能|能否|是否可以|可不可以|可以不可以|希望能?|最好能?)(?:在|给|把)?.{0,8}"
     r"(?:加|增|多装|多放|装个|装几|设个|设置|开放|也开|换成|改成|安排|组织)"
 )
@@ -67,6 +75,7 @@ _CHRONIC = re.compile(r"经常|老是|总是|三天两头|隔三差五|年年|�
 # A fault told only to ask a rule about it (坏了找物业修要收费吗, 漏水还在保修期吗).
 _RULE_ASK = re.compile(
     r"收费吗|收不收|要钱吗|要不要钱|多少钱|收多少|保修|保修期|归谁|谁负责|谁出钱|谁来出|怎么办理|怎么补|在哪补|补办|会怎么|怎么处理|会不会|会被|上门来催|催吗"
+    r"|[要收出付花]钱|免费|付费|业主出"
     r"|去哪办|怎么申请|需要什么|要带|有什么规定|规定|几点|多久|多长时间|什么时候上门"
 )
 
@@ -80,6 +89,8 @@ class ReportSigns:
     grievance: bool  # strong or weak
     strong_grievance: bool
     asks_action: bool
+    fix_ask: bool
+    files: bool  # 我要投诉…, 举报…: a complaint by the resident's own word
     suggests: bool
     chronic: bool
     rule_ask: bool
@@ -93,17 +104,26 @@ class ReportSigns:
     def blame(self) -> bool:
         return self.grievance or self.chronic
 
+    @property
+    def repair_first(self) -> bool:
+        """A fault the resident asks to have fixed now, not a pattern or a formal
+        complaint: a repair ticket (recording any blame as a complaint)."""
+        return self.fault and self.fix_ask and not (self.files or self.chronic or self.nuisance)
+
 
 def signs(normalized: str) -> ReportSigns:
     """The report signs of a normalized message."""
     compact = normalized.replace(" ", "")
-    strong = bool(_STRONG_GRIEVANCE.search(compact) or _FILES.search(compact))
+    files = bool(_FILES.search(compact)) and not _ASKS_HOW_TO_FILE.search(compact)
+    strong = files or bool(_STRONG_GRIEVANCE.search(compact))
     return ReportSigns(
         fault=bool(_FAULT.search(compact)),
         nuisance=bool(_NUISANCE.search(compact)),
         grievance=strong or bool(_WEAK_GRIEVANCE.search(compact)),
         strong_grievance=strong,
         asks_action=bool(_ASK_ACTION.search(compact)),
+        fix_ask=bool(_FIX_ASK.search(compact)),
+        files=files,
         suggests=bool(_SUGGESTS.search(compact)) and not _OWN_THING.search(compact),
         chronic=bool(_CHRONIC.search(compact)),
         rule_ask=bool(_RULE_ASK.search(compact)),

@@ -63,6 +63,8 @@ _NOT_NOW_CLAUSE = re.compile(
 # Told of the past (上礼拜进过水, 之前爆过管): no emergency, unless it still goes on.
 _PAST_CLAUSE = re.compile(
     r"上(?:个|1个)?(?:礼拜|星期|周|月|次)|前(?:几|两|1)?(?:天|年)|去年|那次|之前|以前|当时|过1次|过一次"
+    # a near miss told after the fact (回来差点掉进去), unless it still goes on
+    r"|差点|差1点|险些"
 )
 # The danger goes on now, whatever the story before it (昨晚开始漏 现在还在流).
 _STILL = re.compile(r"还在|现在还|正在|一直在|不停|还没停|停不下来|越来越|到现在|现在")

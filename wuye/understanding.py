@@ -21,6 +21,7 @@ def thresholds(nlu: NluConfig) -> Thresholds:
         faq_answer_threshold=nlu.faq_answer_threshold,
         faq_suggest_threshold=nlu.faq_suggest_threshold,
         confidence_threshold=nlu.confidence_threshold,
+        classifier_threshold=nlu.classifier_threshold,
         margin_threshold=nlu.margin_threshold,
         faq_override_score=nlu.faq_override_score,
         emergency_floor=nlu.emergency_floor,
