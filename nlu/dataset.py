@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
-from collections.abc import Sequence
 
 from knowledge_base.demo import demo_entries
 from knowledge_base.referrals import REFERRAL, referral_entries
@@ -62,18 +61,19 @@ def shipped_entries() -> list[Faq]:
 def kb_examples(entries: Sequence[Faq] | None = None) -> list[Example]:
     """Every standard and similar question of the knowledge base's enabled entries.
 
-    FAQ entries teach the FAQ model their id (the topic, whichever community's copy);
-    referral entries are another body's matters, so out of scope for the intent model.
+    FAQ entries teach the FAQ model their id (the topic, whichever community's copy).
+    Referral entries are matched by their own keywords and questions (nlu/referral.py),
+    not learnt: their questions share the FAQ's shapes (…电话多少, …在哪交) and would
+    teach the intent model that those shapes are out of scope.
     """
     out = []
     for entry in shipped_entries() if entries is None else entries:
         if not entry.enabled:
             continue
+        if entry.category == REFERRAL:
+            continue
         for text in [entry.question, *entry.similar_questions]:
-            if entry.category == REFERRAL:
-                out.append(Example(text, "out_of_scope", None, "kb_referral"))
-            else:
-                out.append(Example(text, "faq", entry.id, "kb"))
+            out.append(Example(text, "faq", entry.id, "kb"))
     return out
 
 

@@ -20,9 +20,9 @@ from nlu.decision import Decision, FaqCandidate
 from nlu.entities import extract
 from nlu.model import Features, NluModel
 from nlu.normalize import normalize
-from nlu.retrieval import FaqRetriever
 from nlu.referral import ReferralIndex
-from nlu.reports import ReportSigns, signs
+from nlu.reports import ReportSigns, asks_fix, signs
+from nlu.retrieval import FaqRetriever
 from nlu.rules import is_emergency, looks_like_question, told_as_not_now
 from nlu.speedups import compiled
 
@@ -177,7 +177,9 @@ class NluEngine:
         if calibrator is None or evidence is None:
             return decision
         # The calibrated confidence already weighs the margin: it alone marks the unsure.
-        return replace(decision, confidence=round(calibrator(evidence), 4), margin_floor=0.0)
+        confidence = round(calibrator(evidence), 4)
+        return replace(decision, confidence=confidence, margin=min(decision.margin, confidence),
+                       margin_floor=0.0)
 
     def decide(self, text: str) -> tuple[Decision, Evidence | None]:
         """The decision with the classifier's own confidence, and the evidence the
@@ -343,13 +345,21 @@ class NluEngine:
         emergency = probs[self._emergency]
         if is_emergency(features.normalized):
             return EMERGENCY, max(emergency, 0.95), 0.9
+        if intent == EMERGENCY and emergency < self.thresholds.emergency_floor:
+            # No danger word, and the classifier itself below its emergency floor.
+            intent, confidence, margin = runner_up, probs[second], 0.0
+        elif intent == EMERGENCY and asks_fix(compact):
+            # No danger word, and the resident asks for a fix (井盖碎了 快拿东西挡上修好):
+            # a hazard to repair, not a danger now.
+            intent, confidence, margin = runner_up, probs[second], 0.0
         if told_as_not_now(features.normalized):
             # A danger feared, habitual, past or denied: the classifier's emergency guess
             # (from the danger word) gives way to its next reading.
             if intent == EMERGENCY:
                 intent, confidence, margin = runner_up, probs[second], 0.0
             return intent, confidence, margin
-        if emergency >= self.thresholds.emergency_floor and intent != EMERGENCY:
+        if (emergency >= self.thresholds.emergency_floor and intent != EMERGENCY
+                and not asks_fix(compact)):
             return EMERGENCY, emergency, emergency - confidence
         return intent, confidence, margin
 

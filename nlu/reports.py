@@ -26,6 +26,9 @@ _NUISANCE = re.compile(
     r"|搭建|搭了|圈起来|堆放|堆了|堆满|杂物|飞线|私拉|拉线充电|养鸡|鸽子|广场舞|音响|喇叭|臭|发臭|蚊子|老鼠"
     r"|蟑螂|苍蝇|乱收费|发传单|推销|逆行|开得?(?:特别|很|太)?快|砸墙|电钻|电锤|敲敲打打|切瓷砖"
     r"|装修.{0,12}(?:早上|晚上|半夜|周末|周日|周六|中午|午休|[5-7六七]点)"
+    r"|脏乱|太脏|很脏|好脏|不干净|乱七八糟|乱糟糟|一塌糊涂|没人打扫|没打扫|不打扫|垃圾成堆|满地(?:垃圾|烟头)"
+    r"|睡觉|玩手机|脱岗|不在岗|收红包|索要|刁难|骂人|骂骂咧咧|吼|凶"
+    r"|(?:声音|动静|噪音)(?:特别|很|太|好|非常)?大|拍球|打球.{0,4}(?:晚|半夜|10点|11点)"
 )
 # Blame, accountability and demands: the resident is aggrieved, not asking a rule. Strong
 # signs hold even against a matching FAQ entry (重复收费吧 我要求退钱); weak ones (太慢,
@@ -39,7 +42,8 @@ _STRONG_GRIEVANCE = re.compile(
     r"|管不管了|你们管不管|物业费白交"
 )
 _WEAK_GRIEVANCE = re.compile(
-    r"不管|合理吗|说法|赔偿|反映(?:了|过)|一直没|太差|太慢|不满|气死|没法住|投诉了?(?:好)?(?:几|多|[2-9])次"
+    r"不管|合理吗|说法|赔偿|公共收益|反映(?:了|过)|一直没|太差|太慢|不满|气死|没法住|投诉了?(?:好)?(?:几|多|[2-9])次"
+    r"|都没人来(?![领拿取])|(?:报|修)了(?:好)?(?:几|两|多|[2-9])次|修了跟没修一样|白修|越修越"
 )
 # Filing a complaint or a report (我要投诉…, 举报…), not asking how to (怎么投诉, 投诉多久有回复,
 # 会不会被投诉).
@@ -54,7 +58,9 @@ _ASK_ACTION = re.compile(
     r"|麻烦.{0,6}(?:来|派|处理|修|看|弄|换|清)|换一下|换个|通一下|清理一下|弄一下|帮忙"
 )
 # Asking where or how one may complain (在哪里提意见投诉, 可以举报吗): a question.
-_ASKS_HOW_TO_FILE = re.compile(r"(?:哪|怎么|如何|能不能|可不可以|可以|能否|是否).{0,6}(?:投诉|举报)")
+_ASKS_HOW_TO_FILE = re.compile(
+    r"(?:哪|怎么|如何|能不能|可不可以|可以|能否|是否).{0,6}(?:投诉|举报)"
+)
 # Asking for the fault to be fixed, now (来修, 派个师傅, 来给看看), not told as undone
 # (还没修好, 还不来修: a grievance).
 _FIX_ASK = re.compile(
@@ -71,12 +77,14 @@ _SUGGESTS = re.compile(
 # not a suggestion for the community.
 _OWN_THING = re.compile(r"自己|我家|我的|自家|俺家")
 # Habitual or repeated (经常, 三天两头, 又): a complaint about the pattern, not one fault.
-_CHRONIC = re.compile(r"经常|老是|总是|三天两头|隔三差五|年年|每次|动不动|又.{0,3}(?:坏|停|漏|堵|涨)")
+_CHRONIC = re.compile(
+    r"经常|老是|总是|三天两头|隔三差五|年年|每次|动不动|又.{0,3}(?:坏|停|漏|堵|涨)"
+)
 # A fault told only to ask a rule about it (坏了找物业修要收费吗, 漏水还在保修期吗).
 _RULE_ASK = re.compile(
     r"收费吗|收不收|要钱吗|要不要钱|多少钱|收多少|保修|保修期|归谁|谁负责|谁出钱|谁来出|怎么办理|怎么补|在哪补|补办|会怎么|怎么处理|会不会|会被|上门来催|催吗"
     r"|[要收出付花]钱|免费|付费|业主出"
-    r"|去哪办|怎么申请|需要什么|要带|有什么规定|规定|几点|多久|多长时间|什么时候上门"
+    r"|去哪办|怎么申请|需要什么|要带|有什么规定|规定是|的规定|规定吗|几点|多久|多长时间|什么时候上门"
 )
 
 
@@ -128,3 +136,8 @@ def signs(normalized: str) -> ReportSigns:
         chronic=bool(_CHRONIC.search(compact)),
         rule_ask=bool(_RULE_ASK.search(compact)),
     )
+
+
+def asks_fix(compact: str) -> bool:
+    """The resident asks for something to be fixed (修好, 派个师傅, 来看看)."""
+    return bool(_FIX_ASK.search(compact))

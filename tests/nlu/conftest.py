@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from core.config import load_config
+from knowledge_base.demo import demo_entries
+from knowledge_base.referrals import referral_entries
 from knowledge_base.repository import Faq
 from nlu.baseline import Baseline
-from nlu.dataset import shipped_entries, training_examples
+from nlu.dataset import training_examples
 from nlu.engine import NluEngine
 from nlu.model import NluModel, load
 from nlu.retrieval import FaqRetriever
@@ -34,14 +36,20 @@ def model(trained_model_dir: Path) -> NluModel:
 
 @pytest.fixture(scope="session")
 def demo_faqs() -> list[Faq]:
-    """The demo knowledge base with the shipped referral entries, as served."""
-    return shipped_entries()
+    return [Faq(**entry) for entry in demo_entries()]
 
 
 @pytest.fixture(scope="session")
-def engine(model: NluModel, demo_faqs: list[Faq]) -> NluEngine:
-    """The engine as served: demo KB, thresholds from config.yaml."""
-    return NluEngine(model, FaqRetriever(demo_faqs), thresholds(load_config(env={}).nlu))
+def referral_faqs() -> list[Faq]:
+    """The shipped referral entries (category 'referral'), served beside the demo KB."""
+    return [Faq(**entry) for entry in referral_entries()]
+
+
+@pytest.fixture(scope="session")
+def engine(model: NluModel, demo_faqs: list[Faq], referral_faqs: list[Faq]) -> NluEngine:
+    """The engine as served: demo KB and referrals, thresholds from config.yaml."""
+    return NluEngine(model, FaqRetriever(demo_faqs + referral_faqs),
+                     thresholds(load_config(env={}).nlu))
 
 
 @pytest.fixture(scope="session")

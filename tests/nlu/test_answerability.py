@@ -33,7 +33,7 @@ def test_uncovered_property_questions_get_no_answer(engine: NluEngine) -> None:
 
 
 def test_every_entry_still_answers_its_own_questions(
-    engine: NluEngine, demo_faqs: list[Faq]
+    engine: NluEngine, demo_faqs: list[Faq], referral_faqs: list[Faq]
 ) -> None:
     """An FAQ entry answers its own questions; a referral entry is given for its own."""
 
@@ -43,7 +43,7 @@ def test_every_entry_still_answers_its_own_questions(
 
     wrong = [
         (q, faq.id, got(q, faq.category == "referral"))
-        for faq in demo_faqs
+        for faq in demo_faqs + referral_faqs
         for q in [faq.question, *faq.similar_questions]
         if got(q, faq.category == "referral") != faq.id
     ]
