@@ -93,6 +93,13 @@ class NluConfig:
     faq_classifier_weight: float = 0.8
     # How often another process's FAQ edits are looked for (own edits are seen at once).
     kb_check_seconds: float = 1.0
+    # Optional second opinion for unsure decisions: an OpenAI-compatible endpoint (base URL
+    # ending before /chat/completions). Empty: off. The key comes from the environment
+    # (WUYE_NLU_LLM_API_KEY), never from config.yaml.
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_seconds: float = 1.5
 
 
 @dataclass(frozen=True)

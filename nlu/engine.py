@@ -31,7 +31,6 @@ FAQ = "faq"
 OUT_OF_SCOPE = "out_of_scope"
 BILL_QUERY = "bill_query"
 _FAULTS = ("repair", "complaint", "service_request")
-
 GREET = "greet"
 COMPLAINT = "complaint"
 REPAIR, SUGGESTION, SERVICE_REQUEST = "repair", "suggestion", "service_request"
@@ -205,7 +204,7 @@ class NluEngine:
         if bare:
             route.faq_id, route.source = None, "bare"
         else:
-            self._route(route, features.normalized, intent_probs, faq_score)
+            self._route(route, features.normalized, intent_probs)
         decision = Decision(
             text=text,
             intent=route.intent,
@@ -238,7 +237,7 @@ class NluEngine:
         return Evidence(route.intent, first, first - second, score, gap,
                         route.faq_id is not None, source, length)
 
-    def _route(self, route: _Route, normalized: str, probs: list[float], faq_score: float) -> None:
+    def _route(self, route: _Route, normalized: str, probs: list[float]) -> None:
         """Problem reports to a ticket flow, other bodies' matters to a referral.
 
         - a fault, nuisance or grievance read as a question, a refusal, small talk or an
@@ -255,9 +254,11 @@ class NluEngine:
             self._settle_ticket(route, report, by_label)
             return
         compact = normalized.replace(" ", "")
-        referral = self._referrals.match(compact) if self._referrals else None
         if route.intent in _DEAD_ENDS and _dead_ends(route, report, compact):
-            if referral and route.faq_id is None and not (report.grievance or report.asks_action):
+            referral = None
+            if route.faq_id is None and not (report.grievance or report.asks_action):
+                referral = self._referral(compact)
+            if referral:
                 self._refer(route, referral[0], compact)
                 return
             route.related_faq, route.faq_id = route.faq_id, None
@@ -266,7 +267,10 @@ class NluEngine:
             route.source = "report"
             route.also_complaint = route.intent == REPAIR and report.blame
             return
-        if referral is None or route.intent not in (FAQ, OUT_OF_SCOPE):
+        if route.intent not in (FAQ, OUT_OF_SCOPE):
+            return
+        referral = self._referral(compact)
+        if referral is None:
             return
         # An answer from an entry that never speaks of the other body's matter (燃气费 asked,
         # the water-and-power entry found) is no answer: refer instead.
@@ -275,6 +279,9 @@ class NluEngine:
                                     and keyword[:2] not in self._entry_text[route.faq_id]):
             route.faq_id = None
             self._refer(route, referral[0], compact)
+
+    def _referral(self, compact: str) -> tuple[str, str] | None:
+        return self._referrals.match(compact) if self._referrals else None
 
     @staticmethod
     def _refer(route: _Route, referral: str, compact: str) -> None:

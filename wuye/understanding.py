@@ -12,6 +12,7 @@ from knowledge_base.referrals import load_referrals_if_missing
 from knowledge_base.repository import FaqRepository
 from nlu.engine import Thresholds
 from nlu.live import LiveUnderstander
+from nlu.second_opinion import SecondOpinion
 from nlu.training import ensure_model
 
 
@@ -29,6 +30,13 @@ def thresholds(nlu: NluConfig) -> Thresholds:
     )
 
 
+def second_opinion(nlu: NluConfig) -> SecondOpinion | None:
+    """The optional LLM second opinion for unsure decisions; None (off) without a URL."""
+    if not nlu.llm_url:
+        return None
+    return SecondOpinion(nlu.llm_url, nlu.llm_model, nlu.llm_api_key, nlu.llm_timeout_seconds)
+
+
 def build_understander(config: Config, sessions: sessionmaker[Session]) -> LiveUnderstander:
     """Load the demo KB if empty, the newest model (training one from the live KB if none),
     and serve both."""
@@ -42,6 +50,7 @@ def build_understander(config: Config, sessions: sessionmaker[Session]) -> LiveU
         repository,
         thresholds(config.nlu),
         kb_check_seconds=config.nlu.kb_check_seconds,
+        second_opinion=second_opinion(config.nlu),
     )
     _freeze_startup_objects()
     return understander
