@@ -49,10 +49,23 @@ class Calibrator:
     def features(self, e: Evidence) -> list[float]:
         return _features(e, self.intents)
 
-    def __call__(self, evidence: Evidence) -> float:
-        z = self.bias
-        for w, x in zip(self.weights, _features(evidence, self.intents), strict=True):
-            z += w * x
+    def __post_init__(self) -> None:
+        # The one-hot parts as lookups: a message costs a few multiplications.
+        numeric = len(self.weights) - len(SOURCES) - len(self.intents)
+        object.__setattr__(self, "_numeric", numeric)
+        object.__setattr__(self, "_source_w", dict(zip(SOURCES, self.weights[numeric:],
+                                                       strict=False)))
+        object.__setattr__(self, "_intent_w", dict(zip(self.intents,
+                                                       self.weights[numeric + len(SOURCES):],
+                                                       strict=True)))
+
+    def __call__(self, e: Evidence) -> float:
+        """The same as sigmoid(w · features(e) + b), without building the vector."""
+        w = self.weights
+        p = min(max(e.probability, 1e-6), 1 - 1e-6)
+        z = (self.bias + w[0] * math.log(p / (1 - p)) + w[1] * e.margin + w[2] * e.faq_score
+             + w[3] * e.faq_gap + w[4] * float(e.answered) + w[5] * (min(e.length, 120) / 60.0)
+             + self._source_w.get(e.source, 0.0) + self._intent_w.get(e.intent, 0.0))
         return 1.0 / (1.0 + math.exp(-z))
 
 

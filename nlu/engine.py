@@ -8,14 +8,14 @@ Stateless after construction, so one engine serves many threads.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import repeat
 from operator import add, mul
 
 import numpy as np
 
 from nlu.answerability import Answerability
-from nlu.calibration import Evidence
+from nlu.calibration import Calibrator, Evidence
 from nlu.decision import Decision, FaqCandidate
 from nlu.entities import extract
 from nlu.model import Features, NluModel
@@ -171,18 +171,15 @@ class NluEngine:
         self._linear_softmax = compiled.linear_softmax if compiled is not None else None
 
     def understand(self, text: str) -> Decision:
-        decision, evidence = self.decide(text)
-        calibrator = self.model.calibrator
-        if calibrator is None or evidence is None:
-            return decision
-        # The calibrated confidence already weighs the margin: it alone marks the unsure.
-        confidence = round(calibrator(evidence), 4)
-        return replace(decision, confidence=confidence, margin=min(decision.margin, confidence),
-                       margin_floor=0.0)
+        return self._decide(text, self.model.calibrator)[0]
 
     def decide(self, text: str) -> tuple[Decision, Evidence | None]:
         """The decision with the classifier's own confidence, and the evidence the
-        calibrator turns into P(decision correct)."""
+        calibrator turns into P(decision correct) (what calibration is fitted on)."""
+        return self._decide(text, None)
+
+    def _decide(self, text: str,
+                calibrator: Calibrator | None) -> tuple[Decision, Evidence | None]:
         features = self.model.featurize(text)
         if not features.normalized:
             return Decision(text=text, intent=OUT_OF_SCOPE, confidence=0.0, margin=0.0,
@@ -205,6 +202,12 @@ class NluEngine:
             route.faq_id, route.source = None, "bare"
         else:
             self._route(route, features.normalized, intent_probs)
+        evidence = self._evidence(route, intent_probs, candidates, len(features.normalized))
+        margin_floor = self.thresholds.margin_threshold
+        if calibrator is not None:
+            # The calibrated confidence already weighs the margin: it alone marks the unsure.
+            route.confidence = calibrator(evidence)
+            route.margin, margin_floor = min(route.margin, route.confidence), 0.0
         decision = Decision(
             text=text,
             intent=route.intent,
@@ -218,9 +221,9 @@ class NluEngine:
             related_faq=route.related_faq,
             referral=route.referral,
             confidence_floor=self.thresholds.confidence_threshold,
-            margin_floor=self.thresholds.margin_threshold,
+            margin_floor=margin_floor,
         )
-        return decision, self._evidence(route, intent_probs, candidates, len(features.normalized))
+        return decision, evidence
 
     def _evidence(self, route: _Route, probs: list[float], candidates: list[FaqCandidate],
                   length: int) -> Evidence:
@@ -269,7 +272,8 @@ class NluEngine:
             return
         if route.intent not in (FAQ, OUT_OF_SCOPE):
             return
-        referral = self._referral(compact)
+        # With an answer in hand only a named body (a keyword) may turn it into a referral.
+        referral = self._referral(compact, questions=route.faq_id is None)
         if referral is None:
             return
         # An answer from an entry that never speaks of the other body's matter (燃气费 asked,
@@ -280,8 +284,8 @@ class NluEngine:
             route.faq_id = None
             self._refer(route, referral[0], compact)
 
-    def _referral(self, compact: str) -> tuple[str, str] | None:
-        return self._referrals.match(compact) if self._referrals else None
+    def _referral(self, compact: str, questions: bool = True) -> tuple[str, str] | None:
+        return self._referrals.match(compact, questions) if self._referrals else None
 
     @staticmethod
     def _refer(route: _Route, referral: str, compact: str) -> None:

@@ -93,7 +93,7 @@ def is_emergency(normalized: str) -> bool:
     compact = normalized.replace(_SPACE, "")
     if _NOT_NOW.search(compact):
         return False
-    still = bool(_STILL.search(compact))
+    still = None
     bounds = None
     for match in _EMERGENCY.finditer(compact):
         if bounds is None:
@@ -101,18 +101,22 @@ def is_emergency(normalized: str) -> bool:
         clause = next((compact[a:b] for a, b in bounds if a <= match.start() < b), "")
         if _NOT_NOW_CLAUSE.search(clause):
             continue
-        if not _PAST_CLAUSE.search(clause) or still:
+        if not _PAST_CLAUSE.search(clause):
+            return True
+        if still is None:
+            still = bool(_STILL.search(compact))
+        if still:
             return True
     return False
 
 
 def told_as_not_now(normalized: str) -> bool:
-    """A danger word or risk talk in a feared, habitual, past or denied telling: the
-    classifier's own emergency guess is not trusted on such a message."""
+    """For a message `is_emergency` rejected: a danger word (then told feared, habitual,
+    past or denied) or risk talk anywhere. The classifier's own emergency guess is not
+    trusted on such a message."""
     compact = normalized.replace(_SPACE, "")
-    if _NOT_NOW.search(compact) or _NOT_NOW_CLAUSE.search(compact):
-        return True
-    return bool(_EMERGENCY.search(compact) and not is_emergency(normalized))
+    return bool(_NOT_NOW.search(compact) or _NOT_NOW_CLAUSE.search(compact)
+                or _EMERGENCY.search(compact))
 
 
 _QUESTION = re.compile(
