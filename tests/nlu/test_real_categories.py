@@ -41,6 +41,7 @@ REPORTS = [
     "停车费去年刚涨 今年又涨 我们不认可",
     "门禁卡交了钱一个月都没拿到卡 要求退钱",
     "养狗的邻居天天不牵绳 狗还在电梯里撒尿 物业就当没看见",
+    "楼下那户养了条没办证的大狼狗 见人就扑 物业也不管",
 ]
 
 
@@ -142,6 +143,30 @@ def test_an_answerable_question_gets_its_answer_not_a_referral(engine: NluEngine
     decision = engine.understand("水费电费在哪交")
     assert decision.faq_id == "utility_bills"
     assert decision.referral is None
+
+
+def test_low_confidence_marks_likely_errors(engine: NluEngine) -> None:
+    """Calibrated on held-out folds of the training data, checked on the synthetic held-out
+    sets: errors score lower than right decisions, and below the configured threshold a
+    decision is several times likelier to be wrong than above it."""
+    from pathlib import Path
+
+    from nlu.evaluation import correct, read_rows
+
+    data = Path(__file__).resolve().parent / "data"
+    rows = [r for name in ("dev", *(f"holdout_{x}" for x in "abcde"))
+            for r in read_rows(data / f"{name}.jsonl")]
+    judged = [(engine.understand(r.text), r) for r in rows]
+    right = [d.confidence for d, r in judged if correct(r, d)]
+    wrong = [d.confidence for d, r in judged if not correct(r, d)]
+    assert sum(wrong) / len(wrong) < sum(right) / len(right) - 0.15
+    floor = engine.thresholds.confidence_threshold
+    below = [correct(r, d) for d, r in judged if d.confidence < floor]
+    above = [correct(r, d) for d, r in judged if d.confidence >= floor]
+    error_below = 1 - sum(below) / len(below)
+    error_above = 1 - sum(above) / len(above)
+    assert error_below >= 3 * error_above
+    assert len(above) / len(judged) >= 0.9
 
 
 def test_is_unsure_uses_the_thresholds_on_the_decision() -> None:
