@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 # How a decision was reached (the engine's route), one feature each.
 SOURCES = ("classifier", "rule", "emergency_rule", "report", "referral", "bare", "settled")
@@ -85,6 +84,8 @@ def _features(e: Evidence, intents: Sequence[str]) -> list[float]:
 
 def fit(samples: Sequence[tuple[Evidence, bool]], intents: Sequence[str]) -> Calibrator:
     """Fit on (evidence, decision was correct) pairs from held-out folds."""
+    from sklearn.linear_model import LogisticRegression  # training only: serving never needs it
+
     x = np.array([_features(e, intents) for e, _ in samples], dtype=np.float64)
     y = np.array([ok for _, ok in samples])
     if y.all() or not y.any():  # nothing to learn from: keep the classifier's view

@@ -206,7 +206,11 @@ class NluEngine:
         margin_floor = self.thresholds.margin_threshold
         if calibrator is not None:
             # The calibrated confidence already weighs the margin: it alone marks the unsure.
-            route.confidence = calibrator(evidence)
+            # It may lower the classifier's belief in its own reading, never raise it (呃呃呃
+            # 这个那个 stays unsure however often that intent is right elsewhere).
+            calibrated = calibrator(evidence)
+            route.confidence = min(calibrated, route.confidence) \
+                if evidence.source == "classifier" else calibrated
             route.margin, margin_floor = min(route.margin, route.confidence), 0.0
         decision = Decision(
             text=text,

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from threadpoolctl import threadpool_limits
-
 from knowledge_base.repository import Faq
 from nlu import calibration
 from nlu.calibration import Evidence
@@ -35,6 +33,8 @@ def train_calibrated(examples: Sequence[Example], entries: Sequence[Faq] | None 
             return evidence, right
 
         return judge
+
+    from threadpoolctl import threadpool_limits  # training only, like sklearn
 
     with threadpool_limits(1):
         samples = calibration.held_out_samples([e.source for e in examples], fit_fold)
