@@ -24,6 +24,7 @@ from bot.messages import MessageLog
 from bot.replies import Reply
 from bot.state import ConversationState, StateStore
 from core.config import Config
+from core.metrics import NLU_DECISIONS
 from handlers.registry import Registry
 from handlers.texts import Texts
 from nlu.decision import Decision, Understander
@@ -107,6 +108,7 @@ class Engine:
             text = text[:MAX_TEXT_CHARS]
         command = command_key(text)
         decision = menu or (command and menu_decision(command)) or self.nlu.understand(text)
+        NLU_DECISIONS.labels(decision.intent).inc()
         if message_id is not None:
             self.messages.annotate(message_id, decision.to_dict(), state.conversation_id)
         if state.owner != "bot" and decision.intent != "emergency" and message_id is not None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.state import ConversationState, StateStore
 from core.config import Config
 from core.db import transaction, utcnow
+from core.metrics import HANDOVERS
 from core.models import OutboxItem
 from core.models.console import ConversationRating, HandoverRecord
 from handlers.human import ServiceHours
@@ -80,6 +81,7 @@ class Handover:
         if state.owner == "bot":
             state.owner = "waiting"
             self._record_request(state, reason, message_id)
+            HANDOVERS.labels(reason).inc()
         self.publish({"type": "handover", "openid": state.openid, "reason": reason,
                       "emergency": reason == "emergency", "message_id": message_id})
 

@@ -18,7 +18,9 @@ from bot.handover import Handover
 from bot.messages import MessageLog
 from bot.notify import Notifier
 from bot.outbox import Outbox
+from bot.replies import Reply
 from bot.state import StateStore
+from bot.sweeper import Sweeper
 from bot.wechat_api import WechatApi
 from core.config import Config
 from core.db import make_engine, make_session_factory, upgrade
@@ -49,6 +51,7 @@ class Services:
     registry: Registry
     engine: Engine
     gateway: Gateway
+    sweeper: Sweeper
     fake_wechat: FakeWechatApi | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -68,7 +71,7 @@ def build_services(config: Config, migrate: bool = True,
         upgrade(config.database_url)
     db = make_engine(config.database_url)
     sessions = make_session_factory(db)
-    redis_client = connect_redis(config.redis.url)
+    redis_client = connect_redis(config.redis.url, config.redis.socket_timeout_seconds)
     understander = build_understander(config, sessions)
     faqs = FaqRepository(sessions)
     messages = MessageLog(sessions)
@@ -80,10 +83,13 @@ def build_services(config: Config, migrate: bool = True,
     deps = HandlerDeps(config=config, sessions=sessions, faqs=faqs, notifier=notifier)
     registry = Registry(build_actions(deps))
     engine = Engine(config, states, messages, understander, registry, deps.texts, handover)
-    gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox)
+    gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox,
+                      rate_notice=Reply(text=deps.texts("rate_limited")))
+    sweeper = Sweeper(gateway, messages, config.wechat.processing_lease_seconds,
+                      config.outbox.sweep_seconds)
     return Services(
         config=config, db=db, sessions=sessions, redis=redis_client, understander=understander,
         faqs=faqs, messages=messages, states=states, handover=handover, wechat_api=wechat_api,
         outbox=outbox, notifier=notifier, deps=deps, registry=registry, engine=engine,
-        gateway=gateway, fake_wechat=fake_wechat,
+        gateway=gateway, sweeper=sweeper, fake_wechat=fake_wechat,
     )
