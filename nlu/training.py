@@ -18,10 +18,12 @@ def train_calibrated(examples: Sequence[Example], entries: Sequence[Faq] | None 
     """The model, plus its confidence calibrator fitted on held-out folds of the examples
     (whole training files held out together: shapes the fold's model never saw)."""
     model = train(examples)
+    temperatures = (model.intent.temperature, model.faq.temperature)
     retriever = FaqRetriever(shipped_entries() if entries is None else entries)
 
     def fit_fold(indices: list[int]) -> Callable[[int], tuple[Evidence, bool] | None]:
-        engine = NluEngine(train([examples[i] for i in indices]), retriever, Thresholds())
+        fold = train([examples[i] for i in indices], temperatures)
+        engine = NluEngine(fold, retriever, Thresholds())
 
         def judge(index: int) -> tuple[Evidence, bool] | None:
             example = examples[index]
