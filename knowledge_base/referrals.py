@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge_base.demo import _FOLD_SPACE
@@ -38,11 +39,17 @@ def referral_entries() -> tuple[dict[str, Any], ...]:
 
 
 def load_referrals_if_missing(sessions: sessionmaker[Session]) -> int:
-    """Add the shipped referral entries the knowledge base lacks (edits are kept)."""
+    """Add the shipped referral entries the knowledge base lacks (edits are kept).
+
+    Safe when several processes start at once: an entry another one just added is kept.
+    """
     repository = FaqRepository(sessions)
     added = 0
     for entry in referral_entries():
         if repository.get(entry["id"]) is None:
-            repository.save(**entry, updated_by="demo")
+            try:
+                repository.save(**entry, updated_by="demo")
+            except IntegrityError:
+                continue  # added by another process meanwhile
             added += 1
     return added
