@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from admin import audit, auth, kpi
 from admin.sessions import revoke_user
 from admin.users import ROLES, UserError, UserStore
+from communities.staff import StaffScopes, allows
 from core.db import transaction, utcnow
 from core.models.console import CannedReply
 from knowledge_base.repository import FaqRepository
@@ -117,7 +118,30 @@ def _username(user_id: int) -> str:
 
 @bp.get("/users")
 def users() -> str:
-    return render_template("admin_users.html", users=_store().list(), roles=ROLES)
+    services = auth.services()
+    scopes = StaffScopes(services.sessions)
+    listed = _store().list()
+    return render_template("admin_users.html", users=listed, roles=ROLES,
+                           communities=services.communities.list(),
+                           scopes={u.id: scopes.of(u.id) for u in listed},
+                           company_admin=scopes.of(auth.current_user().id) is None)
+
+
+@bp.post("/users/<int:user_id>/communities")
+def set_communities(user_id: int) -> Response:
+    """Scope a user to some communities (none ticked: the whole company)."""
+    services = auth.services()
+    scopes = StaffScopes(services.sessions)
+    if scopes.of(auth.current_user().id) is not None:
+        flash("只有负责全部小区的主管可以调整负责小区", "error")
+        return redirect(url_for("admin.users"))
+    known = {c.id for c in services.communities.list()}
+    chosen = [int(v) for v in request.form.getlist("community") if v.isdigit()]
+    scopes.set(user_id, [c for c in chosen if c in known])
+    _audit("user.communities", _username(user_id),
+           ",".join(c.code for c in services.communities.list() if c.id in chosen) or "all")
+    flash("已更新负责小区", "ok")
+    return redirect(url_for("admin.users"))
 
 
 @bp.post("/users")
@@ -128,6 +152,10 @@ def add_user() -> Response:
             form.get("username", ""), form.get("password", ""), form.get("role", "agent"),
             form.get("display_name", ""))
         _audit("user.create", user.username, f"role={user.role}")
+        scopes = StaffScopes(auth.services().sessions)
+        scope = scopes.of(auth.current_user().id)
+        if scope is not None:  # a community's supervisor adds staff for that community
+            scopes.set(user.id, scope)
         flash(f"已创建用户 {user.username}", "ok")
     except UserError as exc:
         flash(str(exc), "error")
@@ -244,4 +272,11 @@ def toggle_faq(faq_id: str) -> Response:
 def kpis() -> str:
     days = request.args.get("days", "30")
     period = int(days) if days.isdigit() and 0 < int(days) <= 3650 else 30
-    return render_template("admin_kpi.html", k=kpi.compute(auth.services().sessions, period))
+    services = auth.services()
+    scope = StaffScopes(services.sessions).of(auth.current_user().id)
+    communities = [c for c in services.communities.list() if allows(scope, c.id)]
+    chosen = next((c for c in communities if c.code == request.args.get("community")), None)
+    figures = kpi.compute(services.sessions, period,
+                          frozenset({chosen.id}) if chosen else scope)
+    return render_template("admin_kpi.html", k=figures, communities=communities,
+                           community=chosen.code if chosen else "")

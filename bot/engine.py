@@ -17,12 +17,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import policy
+from bot.community_route import CommunityRoute, joined
 from bot.handover import Handover
 from bot.inbound import Inbound
 from bot.menu import command_key, menu_choice, menu_decision
 from bot.messages import MessageLog
 from bot.replies import Reply
 from bot.state import ConversationState, StateStore
+from communities import context
 from core.config import Config
 from core.metrics import NLU_DECISIONS
 from handlers.registry import Registry
@@ -38,8 +40,9 @@ MAX_TEXT_CHARS = 2000
 class Engine:
     def __init__(self, config: Config, states: StateStore, messages: MessageLog,
                  nlu: Understander, registry: Registry, texts: Texts,
-                 handover: Handover) -> None:
+                 handover: Handover, community: CommunityRoute | None = None) -> None:
         self.config = config
+        self.community = community
         self.states = states
         self.messages = messages
         self.nlu = nlu
@@ -49,7 +52,8 @@ class Engine:
 
     def handle(self, inbound: Inbound, message_id: int) -> list[Reply]:
         """Process one stored inbound message; returns what to say (maybe nothing)."""
-        with self.handover.turn(inbound.openid):  # console ownership changes wait for this turn
+        resident = self.community.resolve(inbound.openid) if self.community else None
+        with self.handover.turn(inbound.openid), context.serving(resident):
             state = self.states.load(inbound.openid)
             if inbound.is_event:
                 replies = self.on_event(inbound, state)
@@ -63,7 +67,8 @@ class Engine:
     # -- events -------------------------------------------------------------
     def on_event(self, inbound: Inbound, state: ConversationState) -> list[Reply]:
         if inbound.event in ("subscribe", "subscribe_scan"):
-            return [Reply(text=self.texts("welcome"))]
+            asked = self.community.welcome(state) if self.community else None
+            return asked or [Reply(text=self.texts("welcome"))]
         if inbound.event == "click":
             decision = menu_decision(inbound.event_key)
             if decision is None:
@@ -106,14 +111,36 @@ class Engine:
             if message_id is not None:
                 self.messages.finish(message_id, "processed", needs_agent=True)
             text = text[:MAX_TEXT_CHARS]
-        command = command_key(text)
-        decision = menu or (command and menu_decision(command)) or self.nlu.understand(text)
+        decision = menu or self.understand(text)
         NLU_DECISIONS.labels(decision.intent).inc()
         if message_id is not None:
             self.messages.annotate(message_id, decision.to_dict(), state.conversation_id)
         if state.owner != "bot" and decision.intent != "emergency" and message_id is not None:
             self.handover.forward(state, message_id)
             return []
+        if self.community is None:
+            return self.answer(text, decision, state, message_id, menu)
+        step = self.community.step(state, text, decision)
+        if step.text is None:
+            return step.replies
+        with context.serving(step.community):
+            if step.text != text:  # the question held while the community was asked
+                text, decision = step.text, self.understand(step.text)
+            return joined(step.replies, self.answer(text, decision, state, message_id, menu))
+
+    def understand(self, text: str) -> Decision:
+        """A bare keyword stands for its menu button; anything else goes to the NLU
+        (without "I live in <community>", which the community route reads instead)."""
+        command = command_key(text)
+        if command:
+            return menu_decision(command) or self.nlu.understand(text)
+        if self.community is not None:
+            text = self.community.directory.without_mentions(text)
+        return self.nlu.understand(text)
+
+    def answer(self, text: str, decision: Decision, state: ConversationState,
+               message_id: int | None, menu: Decision | None = None) -> list[Reply]:
+        """Run the action this understood message calls for."""
         # Anger, staying unsure after a clarification, or answering the rating question.
         triggered = policy.trigger(self.config, self.handover, text, decision, state)
         action = self.registry.get(triggered) if triggered else \

@@ -22,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.state import ConversationState, StateStore
+from communities import context
+from communities.residents import ResidentCommunities
 from core.config import Config
 from core.db import transaction, utcnow
 from core.metrics import HANDOVERS
@@ -101,7 +103,8 @@ class Handover:
         with transaction(self.sessions) as session:
             session.add(HandoverRecord(openid=state.openid, conversation_id=state.conversation_id,
                                        reason=reason[:32], message_id=message_id,
-                                       off_hours=off_hours, requested_at=utcnow()))
+                                       off_hours=off_hours, requested_at=utcnow(),
+                                       community_id=context.current_id()))
 
     # -- from the console ----------------------------------------------------------
     def take_over(self, openid: str, agent_id: int) -> ConversationState:
@@ -114,8 +117,11 @@ class Handover:
             raise HandoverError("owned_by_other")
         state.owner, state.agent_id = "agent", agent_id
         self.states.save(state)
+        community = ResidentCommunities(self._sessions).resolve(openid)
         with transaction(self._sessions) as session:
             record = self._open_record(session, openid) or self._new_record(session, state)
+            if record.community_id is None and community is not None:
+                record.community_id = community.id
             record.status, record.agent_id = "agent", agent_id
             record.conversation_id = state.conversation_id
             record.taken_at = record.taken_at or utcnow()

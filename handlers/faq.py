@@ -1,4 +1,8 @@
-"""Answer from the knowledge base; when unsure, offer the top questions as a numbered menu."""
+"""Answer from the knowledge base; when unsure, offer the top questions as a numbered menu.
+
+The NLU picks a topic company-wide; the text is the resident's community's
+(its override, else the company entry: knowledge_base.overrides).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from communities import context
 from handlers.base import BaseAction, decision_of
+from knowledge_base.overrides import CommunityKnowledge
+from knowledge_base.repository import Faq
 
 MENU_SIZE = 3
 
@@ -37,10 +44,18 @@ class FaqAction(BaseAction):
             return self.offer_menu(dispatcher, [c.faq_id for c in candidates], intro)
         return [SlotSet("faq_choice", None), FollowupAction("action_fallback")]
 
+    def entry(self, faq_id: str) -> Faq | None:
+        """The topic as the resident's community answers it."""
+        return CommunityKnowledge(self.deps.sessions).resolve(faq_id, context.current_id())
+
     def answer(self, dispatcher: CollectingDispatcher, faq_id: str) -> bool:
-        entry = self.deps.faqs.get(faq_id)
-        if entry is None or not entry.enabled:
-            return False
+        entry = self.entry(faq_id)
+        if entry is None:
+            knowledge = CommunityKnowledge(self.deps.sessions)
+            if not knowledge.belongs_elsewhere(faq_id, context.current_id()):
+                return False
+            self.say(dispatcher, "faq_not_in_community")
+            return True
         dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
         return True
 
@@ -50,8 +65,8 @@ class FaqAction(BaseAction):
         lines = [texts(intro)]
         offered: list[str] = []
         for faq_id in faq_ids:
-            entry = self.deps.faqs.get(faq_id)
-            if entry is None or not entry.enabled:
+            entry = self.entry(faq_id)
+            if entry is None:
                 continue
             offered.append(faq_id)
             lines.append(texts("faq_menu_item", number=len(offered), question=entry.question))

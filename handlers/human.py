@@ -2,8 +2,9 @@
 
 The resident is always told what happens next and by when: within working
 hours a person comes in minutes; outside them the request stays queued and the
-text names the time agents are back. Working hours come from config.service,
-holidays and a frozen clock (tests, demos) from config.handoff.
+text names the time agents are back. Working hours and holidays are the
+community's the turn is served for (communities.context), else config.service and
+config.handoff's; a frozen clock (tests, demos) comes from config.handoff.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from communities import context
+from communities.directory import CommunityInfo
 from core.config import Config
 from core.db import transaction, utcnow
 from core.models.console import ConversationRating
@@ -39,6 +42,11 @@ class ServiceHours:
     """The service center's opening hours, in its own time zone."""
 
     config: Config
+    community: CommunityInfo | None = None
+
+    def __post_init__(self) -> None:
+        if self.community is None:  # the community this turn is served for, if known
+            object.__setattr__(self, "community", context.current())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -51,11 +59,12 @@ class ServiceHours:
         return utcnow().astimezone(self.zone)
 
     def holidays(self) -> set[date]:
-        days = (d.strip() for d in self.config.handoff.holidays.split(","))
+        listed = self.community.holidays if self.community else self.config.handoff.holidays
+        days = (d.strip() for d in listed.split(","))
         return {date.fromisoformat(d) for d in days if d}
 
     def hours_on(self, day: date) -> tuple[time, time]:
-        service = self.config.service
+        service = self.community or self.config.service
         weekend = day.weekday() >= 5 or day in self.holidays()
         spec = service.weekend_hours if weekend else service.weekday_hours
         start, end = (time.fromisoformat(part.strip()) for part in spec.split("-"))

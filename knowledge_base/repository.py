@@ -29,6 +29,11 @@ def _note_write() -> None:
     _local_generation = next(_local_writes)
 
 
+def note_bulk_write() -> None:
+    """Bulk writes made outside this repository (an import) signal their change too."""
+    _note_write()
+
+
 @dataclass(frozen=True)
 class Faq:
     """A detached, immutable copy of one FAQ entry."""
@@ -43,6 +48,8 @@ class Faq:
     version: int = 1
     updated_at: datetime | None = None
     updated_by: str = "system"
+    # None: company-wide; set: a topic only that community has.
+    community_id: int | None = None
 
     @classmethod
     def from_row(cls, row: FaqEntry) -> Faq:
@@ -57,6 +64,7 @@ class Faq:
             version=row.version,
             updated_at=row.updated_at,
             updated_by=row.updated_by,
+            community_id=row.community_id,
         )
 
 
@@ -93,6 +101,7 @@ class FaqRepository:
         keywords: Iterable[str] = (),
         enabled: bool = True,
         updated_by: str = "system",
+        community_id: int | None = None,
     ) -> Faq:
         """Create the entry or update it in place; the version goes up by one."""
         with transaction(self._sessions) as session:
@@ -106,6 +115,7 @@ class FaqRepository:
             row.similar_questions = [q.strip() for q in similar_questions if q.strip()]
             row.keywords = [k.strip() for k in keywords if k.strip()]
             row.enabled = enabled
+            row.community_id = community_id
             row.version = (row.version or 0) + 1
             row.updated_at = utcnow()
             row.updated_by = updated_by

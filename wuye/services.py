@@ -11,6 +11,7 @@ import redis
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.community_route import CommunityRoute
 from bot.engine import Engine
 from bot.fake_wechat import FakeWechatApi
 from bot.gateway import Gateway
@@ -22,6 +23,8 @@ from bot.replies import Reply
 from bot.state import StateStore
 from bot.sweeper import Sweeper
 from bot.wechat_api import WechatApi
+from communities.directory import Communities
+from communities.residents import ResidentCommunities
 from core.config import Config
 from core.db import make_engine, make_session_factory, upgrade
 from core.redis import connect_redis
@@ -41,6 +44,7 @@ class Services:
     redis: redis.Redis
     understander: Any
     faqs: FaqRepository
+    communities: Communities
     messages: MessageLog
     states: StateStore
     handover: Handover
@@ -72,6 +76,8 @@ def build_services(config: Config, migrate: bool = True,
     db = make_engine(config.database_url)
     sessions = make_session_factory(db)
     redis_client = connect_redis(config.redis.url, config.redis.socket_timeout_seconds)
+    communities = Communities(sessions)
+    communities.ensure_first(config.service, config.handoff)
     understander = build_understander(config, sessions)
     faqs = FaqRepository(sessions)
     messages = MessageLog(sessions)
@@ -82,14 +88,17 @@ def build_services(config: Config, migrate: bool = True,
     notifier = Notifier(sessions, messages, outbox)
     deps = HandlerDeps(config=config, sessions=sessions, faqs=faqs, notifier=notifier)
     registry = Registry(build_actions(deps))
-    engine = Engine(config, states, messages, understander, registry, deps.texts, handover)
+    route = CommunityRoute(ResidentCommunities(sessions, communities), deps.texts)
+    engine = Engine(config, states, messages, understander, registry, deps.texts, handover,
+                    community=route)
     gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox,
                       rate_notice=Reply(text=deps.texts("rate_limited")))
     sweeper = Sweeper(gateway, messages, config.wechat.processing_lease_seconds,
                       config.outbox.sweep_seconds)
     return Services(
         config=config, db=db, sessions=sessions, redis=redis_client, understander=understander,
-        faqs=faqs, messages=messages, states=states, handover=handover, wechat_api=wechat_api,
-        outbox=outbox, notifier=notifier, deps=deps, registry=registry, engine=engine,
+        faqs=faqs, communities=communities, messages=messages, states=states,
+        handover=handover, wechat_api=wechat_api, outbox=outbox, notifier=notifier,
+        deps=deps, registry=registry, engine=engine,
         gateway=gateway, sweeper=sweeper, fake_wechat=fake_wechat,
     )

@@ -5,18 +5,22 @@ Each area owns one module; add its import line below.
 
 import core.models.console  # noqa: F401  (agent console tables)
 from core.models.chat import Conversation, Message, OutboxItem, Resident
+from core.models.communities import Community, FaqOverride, StaffCommunity
 from core.models.knowledge_base import FaqEntry
 from core.models.tickets import Bill, Household, RoomBinding, Ticket, TicketEvent
 
 __all__ = [
     "Bill",
+    "Community",
     "Conversation",
     "FaqEntry",
+    "FaqOverride",
     "Household",
     "Message",
     "OutboxItem",
     "Resident",
     "RoomBinding",
+    "StaffCommunity",
     "Ticket",
     "TicketEvent",
 ]

@@ -20,6 +20,9 @@ class Resident(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
     nickname: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The community the resident chose or was last served in (homes decide when bound).
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id"), default=None, index=True)
 
 
 class Conversation(Base):

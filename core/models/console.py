@@ -35,6 +35,9 @@ class CannedReply(Base):
     shortcut: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(64), default="")
     text: Mapped[str] = mapped_column(Text)
+    # None: every community's agents use it.
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id"), default=None, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
 
@@ -62,6 +65,9 @@ class HandoverRecord(Base):
     openid: Mapped[str] = mapped_column(String(64), index=True)
     conversation_id: Mapped[int | None] = mapped_column(default=None)
     reason: Mapped[str] = mapped_column(String(32))  # human|fallback|anger|low_confidence|...
+    # The resident's community when asked (None: not known yet); scopes queue and KPIs.
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id"), default=None, index=True)
     message_id: Mapped[int | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting|agent|ended
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)

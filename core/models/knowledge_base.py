@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -20,6 +20,9 @@ class FaqEntry(Base):
     question: Mapped[str] = mapped_column(Text)
     similar_questions: Mapped[list[str]] = mapped_column(JSON, default=list)
     answer: Mapped[str] = mapped_column(Text)
+    # None: company-wide; set: a topic only this community has (its office tower's AC).
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id"), default=None, index=True)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)

@@ -21,6 +21,9 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     openid: Mapped[str | None] = mapped_column(String(64), default=None)
+    # None only while an unbound resident has not said which community (an emergency).
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id"), default=None, index=True)
     # repair | complaint | suggestion | service_request | emergency
     type: Mapped[str] = mapped_column(String(24))
     category: Mapped[str] = mapped_column(String(32), default="")
@@ -67,9 +70,11 @@ class Household(Base):
     """A roster line: who lives where, as the property's records say."""
 
     __tablename__ = "households"
-    __table_args__ = (UniqueConstraint("room_key", "phone", name="uq_households_room_phone"),)
+    __table_args__ = (UniqueConstraint("community_id", "room_key", "phone",
+                                       name="uq_households_room_phone"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     room_key: Mapped[str] = mapped_column(String(32), index=True)
     room: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(64))
@@ -80,10 +85,12 @@ class RoomBinding(Base):
     """A WeChat user linked to a home; several family members may bind one room."""
 
     __tablename__ = "room_bindings"
-    __table_args__ = (UniqueConstraint("openid", "room_key", name="uq_room_bindings_openid_room"),)
+    __table_args__ = (UniqueConstraint("openid", "community_id", "room_key",
+                                       name="uq_room_bindings_openid_room"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     room_key: Mapped[str] = mapped_column(String(32), index=True)
     room: Mapped[str] = mapped_column(String(32))
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), default=None)
@@ -95,10 +102,12 @@ class Bill(Base):
 
     __tablename__ = "bills"
     __table_args__ = (
-        UniqueConstraint("room_key", "period", "item", name="uq_bills_room_period_item"),
+        UniqueConstraint("community_id", "room_key", "period", "item",
+                         name="uq_bills_room_period_item"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     room_key: Mapped[str] = mapped_column(String(32), index=True)
     room: Mapped[str] = mapped_column(String(32))
     period: Mapped[str] = mapped_column(String(16))

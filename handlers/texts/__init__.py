@@ -1,6 +1,8 @@
 """Chinese user-facing texts, kept in data files and looked up by name.
 
-Each area owns one YAML file listed in TEXT_FILES; names must be unique.
+Each area owns one YAML file listed in TEXT_FILES; names must be unique. The
+property name, phones and hours come from the community the turn is served for
+(communities.context), else from the defaults given at construction.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from typing import Any
 
 import yaml
 
+from communities import context
+
 TEXT_DIR = Path(__file__).resolve().parent
-TEXT_FILES = ("base.yaml", "tickets.yaml", "handoff.yaml")
+TEXT_FILES = ("base.yaml", "tickets.yaml", "handoff.yaml", "community.yaml")
 
 
 class Texts:
-    """Named templates with defaults (property name, phones) filled in."""
+    """Named templates with the community's facts (property name, phones) filled in."""
 
     def __init__(self, table: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
         self.table = table
@@ -28,7 +32,9 @@ class Texts:
 
     def __call__(self, name: str, **values: Any) -> str:
         template = self.table[name]
-        return str(template).format(**{**self.defaults, **values})
+        community = context.current()
+        facts = community.text_values() if community is not None else {}
+        return str(template).format(**{**self.defaults, **facts, **values})
 
 
 @cache

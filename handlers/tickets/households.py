@@ -1,4 +1,8 @@
-"""The roster, room bindings and bills: who may see which household's data."""
+"""The roster, room bindings and bills: who may see which household's data.
+
+Every roster line, bill and binding belongs to a community. Lookups made during a
+turn look in the community the turn is served for (communities.context) first.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from communities import context
+from communities.directory import Communities
+from core.config import HandoffConfig, ServiceConfig
 from core.db import transaction
 from core.models import Bill, Household, RoomBinding
 from handlers.tickets.rooms import Room, parse_room
@@ -45,8 +52,15 @@ def _room(value: str, line: int) -> Room:
     return room
 
 
-def import_roster(sessions: sessionmaker[Session], path: Path) -> int:
-    """room,name,phone lines; re-importing the same line updates the name."""
+def default_community_id(sessions: sessionmaker[Session]) -> int:
+    """The first community (created from the built-in defaults on an empty install)."""
+    return Communities(sessions).ensure_first(ServiceConfig(), HandoffConfig()).id
+
+
+def import_roster(sessions: sessionmaker[Session], path: Path,
+                  community_id: int | None = None) -> int:
+    """room,name,phone lines of one community (default: the first); a re-import updates."""
+    community_id = community_id or default_community_id(sessions)
     count = 0
     with transaction(sessions) as session:
         for line, row in enumerate(_rows(path), start=2):
@@ -55,18 +69,22 @@ def import_roster(sessions: sessionmaker[Session], path: Path) -> int:
             if len(phone) < 7:
                 raise CsvImportError(f"line {line}: phone is missing or too short")
             found = session.scalars(select(Household).where(
-                Household.room_key == room.key, Household.phone == phone)).first()
+                Household.community_id == community_id, Household.room_key == room.key,
+                Household.phone == phone)).first()
             if found is None:
-                session.add(Household(room_key=room.key, room=room.display,
-                                      name=row.get("name", ""), phone=phone))
+                session.add(Household(community_id=community_id, room_key=room.key,
+                                      room=room.display, name=row.get("name", ""),
+                                      phone=phone))
             else:
                 found.name = row.get("name", "")
             count += 1
     return count
 
 
-def import_bills(sessions: sessionmaker[Session], path: Path) -> int:
-    """room,period,item,amount,paid,due_date lines; a re-import updates amounts and paid."""
+def import_bills(sessions: sessionmaker[Session], path: Path,
+                 community_id: int | None = None) -> int:
+    """room,period,item,amount,paid,due_date lines of one community; a re-import updates."""
+    community_id = community_id or default_community_id(sessions)
     count = 0
     with transaction(sessions) as session:
         for line, row in enumerate(_rows(path), start=2):
@@ -77,11 +95,11 @@ def import_bills(sessions: sessionmaker[Session], path: Path) -> int:
             except (InvalidOperation, ValueError):
                 raise CsvImportError(f"line {line}: bad amount or due_date") from None
             bill = session.scalars(select(Bill).where(
-                Bill.room_key == room.key, Bill.period == row.get("period", ""),
-                Bill.item == row.get("item", ""))).first()
+                Bill.community_id == community_id, Bill.room_key == room.key,
+                Bill.period == row.get("period", ""), Bill.item == row.get("item", ""))).first()
             if bill is None:
-                bill = Bill(room_key=room.key, room=room.display, period=row.get("period", ""),
-                            item=row.get("item", ""))
+                bill = Bill(community_id=community_id, room_key=room.key, room=room.display,
+                            period=row.get("period", ""), item=row.get("item", ""))
                 session.add(bill)
             bill.amount, bill.due_date = amount, due
             bill.paid = row.get("paid", "").lower() in _TRUE
@@ -95,53 +113,77 @@ class Households:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
+    def _roster(self, session: Session, room: Room) -> list[Household]:
+        """Roster lines of the room: the turn's community's if it has any, else anywhere."""
+        rows = session.scalars(select(Household).where(Household.room_key == room.key)
+                               .order_by(Household.id)).all()
+        here = [h for h in rows if h.community_id == context.current_id()]
+        return here or list(rows)
+
     def on_roster(self, room: Room) -> bool:
         with self.sessions() as session:
-            return session.scalars(select(Household.id).where(
-                Household.room_key == room.key)).first() is not None
+            return bool(self._roster(session, room))
 
     def verify(self, room: Room, last4: str) -> int | None:
         """The roster line whose phone ends with these digits, if any."""
         with self.sessions() as session:
-            for household in session.scalars(select(Household).where(
-                    Household.room_key == room.key)):
+            for household in self._roster(session, room):
                 if household.phone.endswith(last4):
                     return household.id
         return None
 
     def bind(self, openid: str, room: Room, household_id: int | None) -> None:
+        """Link the home; it belongs to the verified roster line's community."""
         with transaction(self.sessions) as session:
+            household = session.get(Household, household_id) if household_id else None
+            community_id = (household.community_id if household else room.community_id
+                            or context.current_id() or default_community_id(self.sessions))
             found = session.scalars(select(RoomBinding).where(
-                RoomBinding.openid == openid, RoomBinding.room_key == room.key)).first()
+                RoomBinding.openid == openid, RoomBinding.community_id == community_id,
+                RoomBinding.room_key == room.key)).first()
             if found is None:
-                session.add(RoomBinding(openid=openid, room_key=room.key, room=room.display,
+                session.add(RoomBinding(openid=openid, community_id=community_id,
+                                        room_key=room.key, room=room.display,
                                         household_id=household_id))
 
     def unbind(self, openid: str, room: Room) -> bool:
+        query = delete(RoomBinding).where(RoomBinding.openid == openid,
+                                          RoomBinding.room_key == room.key)
+        if room.community_id is not None:
+            query = query.where(RoomBinding.community_id == room.community_id)
         with transaction(self.sessions) as session:
-            result = session.execute(delete(RoomBinding).where(
-                RoomBinding.openid == openid, RoomBinding.room_key == room.key))
+            result = session.execute(query)
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def rooms(self, openid: str) -> list[Room]:
+        """Every bound home; those in the turn's community first."""
         with self.sessions() as session:
-            keys = session.scalars(select(RoomBinding.room_key).where(
+            rows = session.execute(select(RoomBinding.room_key, RoomBinding.community_id).where(
                 RoomBinding.openid == openid).order_by(RoomBinding.id)).all()
-        return [Room(*key.split("-", 2)) for key in keys]
+        rooms = [Room(*key.split("-", 2), community_id=cid) for key, cid in rows]
+        here = context.current_id()
+        return sorted(rooms, key=lambda r: r.community_id != here)
 
     def phone(self, openid: str, room: Room) -> str:
         """The roster phone the binding was verified with (used as the default contact)."""
+        query = select(RoomBinding).where(RoomBinding.openid == openid,
+                                          RoomBinding.room_key == room.key)
+        if room.community_id is not None:
+            query = query.where(RoomBinding.community_id == room.community_id)
         with self.sessions() as session:
-            binding = session.scalars(select(RoomBinding).where(
-                RoomBinding.openid == openid, RoomBinding.room_key == room.key)).first()
+            binding = session.scalars(query).first()
             if binding is None or binding.household_id is None:
                 return ""
             household = session.get(Household, binding.household_id)
             return household.phone if household else ""
 
     def bills(self, room: Room) -> list[BillLine]:
+        """The home's bills, in its own community (a bound Room knows which)."""
+        community_id = room.community_id or context.current_id()
+        query = select(Bill).where(Bill.room_key == room.key)
+        if community_id is not None:
+            query = query.where(Bill.community_id == community_id)
         with self.sessions() as session:
-            rows = session.scalars(select(Bill).where(Bill.room_key == room.key)
-                                   .order_by(Bill.period, Bill.item))
+            rows = session.scalars(query.order_by(Bill.period, Bill.item))
             return [BillLine(b.room, b.period, b.item, Decimal(b.amount), b.paid, b.due_date)
                     for b in rows]

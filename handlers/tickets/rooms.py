@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 _CN = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
@@ -26,6 +26,8 @@ class Room:
     building: str
     unit: str
     room: str
+    # Set on a bound home (its binding's community); the same key may exist in two.
+    community_id: int | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:

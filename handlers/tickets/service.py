@@ -6,6 +6,7 @@ note); changes made by staff are announced to the resident through the notifier.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from communities import context
+from communities.directory import Communities
 from core.config import Config
 from core.db import transaction, utcnow
 from core.models import Ticket, TicketEvent
@@ -45,6 +48,8 @@ class NewTicket:
     wants_callback: bool = False
     dedupe_key: str | None = None
     actor: str = "resident"
+    # None: the community the turn is served for (unknown for an unbound resident's SOS).
+    community_id: int | None = None
 
 
 class TicketService:
@@ -84,6 +89,7 @@ class TicketService:
         response_due, resolve_due = self.rules.deadlines(new.type, found.priority, now)
         ticket = Ticket(
             number=self._next_number(session, new.type, now), openid=new.openid,
+            community_id=new.community_id or context.current_id(),
             type=new.type, category=found.category, department=found.department,
             priority=found.priority, state="new", room=new.room.display if new.room else "",
             room_key=new.room.key if new.room else "", summary=new.summary,
@@ -201,11 +207,15 @@ class TicketService:
         with self.sessions() as session:
             return TicketView.of(self._get(session, number))
 
-    def list_tickets(self, openid: str | None = None,
-                     states: list[str] | None = None) -> list[TicketView]:
+    def list_tickets(self, openid: str | None = None, states: list[str] | None = None,
+                     communities: Collection[int] | None = None) -> list[TicketView]:
+        """Newest first; `communities` limits to those (None: every community, e.g. a
+        company admin; a scoped agent passes theirs and never sees others' tickets)."""
         query = select(Ticket).order_by(Ticket.id.desc())
         if openid is not None:
             query = query.where(Ticket.openid == openid)
+        if communities is not None:
+            query = query.where(Ticket.community_id.in_(list(communities)))
         if states:
             query = query.where(Ticket.state.in_(states))
         with self.sessions() as session:
@@ -264,6 +274,10 @@ class TicketService:
         if self.notifier is None or not view.openid:
             return
         key = "notice_resolved" if view.state == "resolved" else "notice_state"
+        with context.serving(Communities(self.sessions).get(view.community_id)):
+            self._notify(view, key, note)
+
+    def _notify(self, view: TicketView, key: str, note: str) -> None:
         text = self.texts(key, number=view.number, type_name=self.life.type_name(view.type),
                           state_name=self.life.state_name(view.state),
                           department=view.department, note=f"（{note}）" if note else "",

@@ -38,6 +38,7 @@ class TicketView:
     urge_count: int
     callback_needed: bool
     fields: dict[str, Any]
+    community_id: int | None = None
 
     @classmethod
     def of(cls, ticket: Ticket) -> TicketView:
@@ -49,6 +50,7 @@ class TicketView:
             created_at=ticket.created_at, awaiting_rating=ticket.awaiting_rating,
             rating=ticket.rating, urge_count=ticket.urge_count,
             callback_needed=ticket.callback_needed, fields=dict(ticket.fields or {}),
+            community_id=ticket.community_id,
         )
 
     @property
