@@ -10,7 +10,6 @@ the outcome to the message log once.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import inspect
 import logging
 import time
@@ -192,9 +191,6 @@ class Engine:
     def answer(self, text: str, decision: Decision, state: ConversationState,
                message_id: int | None, outcome: TurnOutcome, menu: Decision | None) -> None:
         """Ask the routing table for the action and run it."""
-        nlu = self.config.nlu
-        decision = dataclasses.replace(decision, unsure_confidence=nlu.confidence_threshold,
-                                       unsure_margin=nlu.margin_threshold)
         turn = Turn(text=text, decision=decision, state=state,
                     rating_pending=lambda: self.rating_pending(state.openid),
                     anger_exclamations=self.config.handoff.anger_exclamations,

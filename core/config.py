@@ -107,19 +107,30 @@ class ConversationConfig:
 @dataclass(frozen=True)
 class NluConfig:
     model_dir: str = "var/models"
-    confidence_threshold: float = 0.45
+    # On the calibrated confidence (P(decision right), see `wuye nlu eval`'s risk-coverage
+    # table): below it a decision is unsure and the bot clarifies or hands over.
+    confidence_threshold: float = 0.50
+    # On the intent classifier's own probability, inside the NLU engine.
+    classifier_threshold: float = 0.45
     margin_threshold: float = 0.10
     faq_answer_threshold: float = 0.20
     faq_suggest_threshold: float = 0.10
     reload_check_seconds: float = 5.0
     # An emergency probability at or above this overrides the top intent (recall first).
-    emergency_floor: float = 0.30
+    emergency_floor: float = 0.50
     # An FAQ score at or above this turns an unsure intent into faq.
     faq_override_score: float = 0.40
     # Weight of the trained FAQ classifier against live retrieval in the FAQ score.
     faq_classifier_weight: float = 0.8
     # How often another process's FAQ edits are looked for (own edits are seen at once).
     kb_check_seconds: float = 1.0
+    # Optional second opinion for unsure decisions: an OpenAI-compatible endpoint (base URL
+    # ending before /chat/completions). Empty: off. The key comes from the environment
+    # (WUYE_NLU_LLM_API_KEY), never from config.yaml.
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_seconds: float = 1.5
 
 
 @dataclass(frozen=True)

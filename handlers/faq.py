@@ -29,7 +29,10 @@ class FaqAction(BaseAction):
         chosen = route_args(tracker).get("faq_choice")
         decision = decision_of(tracker)
         faq_id = chosen or (decision.faq_id if decision else None)
-        if faq_id and self.answer(dispatcher, faq_id):
+        # No entry of ours answers, but another body handles it: say where to go.
+        referral = None if chosen or not decision else decision.referral
+        if (faq_id and self.answer(dispatcher, faq_id)) or (
+                referral and self.answer(dispatcher, referral)):
             return [SlotSet("fallback_count", 0)]
         nlu = self.deps.config.nlu
         from_menu = bool((tracker.latest_message or {}).get("metadata", {}).get("menu"))

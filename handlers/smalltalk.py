@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from handlers.base import BaseAction
+from handlers.base import BaseAction, decision_of
 
 
 class GreetAction(BaseAction):
@@ -34,6 +34,12 @@ class OutOfScopeAction(BaseAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        # Another body's matter (燃气公司, 开发商, 学区…): its referral entry says where to go.
+        decision = decision_of(tracker)
+        entry = self.deps.faqs.get(decision.referral) if decision and decision.referral else None
+        if entry is not None and entry.enabled:
+            dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
+            return []
         self.say(dispatcher, "out_of_scope")
         return []
 

@@ -34,13 +34,25 @@ class Decision:
     faq_score: float = 0.0
     candidates: list[FaqCandidate] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
-    # Below these the decision is unsure (set from config.nlu by whoever acts on it).
-    unsure_confidence: float = 0.45
-    unsure_margin: float = 0.10
+    # A fault told with blame (修了跟没修一样 物业不作为): a repair ticket that records the
+    # complaint too.
+    also_complaint: bool = False
+    # A knowledge-base entry whose facts may accompany a ticket flow (a complaint about a
+    # fee rise: the fee table), never the whole reply.
+    related_faq: str | None = None
+    # A referral entry (category 'referral') naming where to go for a matter that is not
+    # the property company's (燃气公司, 供电局, 开发商, 社区居委会, 12345…).
+    referral: str | None = None
+    # Below these the decision is a likely error: ask a clarifying question or hand over.
+    confidence_floor: float = 0.0
+    margin_floor: float = 0.0
 
     def is_unsure(self) -> bool:
-        """Too little confidence, or too close a second intent, to act on the intent alone."""
-        return self.confidence < self.unsure_confidence or self.margin < self.unsure_margin
+        """True when the decision should not be acted on without a clarifying question
+        or an agent. An emergency is never unsure: it is acted on at once."""
+        if self.intent == "emergency":
+            return False
+        return self.confidence < self.confidence_floor or self.margin < self.margin_floor
 
     def entity(self, kind: str) -> Entity | None:
         return next((e for e in self.entities if e.type == kind), None)
@@ -59,8 +71,11 @@ class Decision:
             faq_score=float(data.get("faq_score", 0.0)),
             candidates=[FaqCandidate(**c) for c in data.get("candidates", [])],
             entities=[Entity(**e) for e in data.get("entities", [])],
-            unsure_confidence=float(data.get("unsure_confidence", 0.45)),
-            unsure_margin=float(data.get("unsure_margin", 0.10)),
+            also_complaint=bool(data.get("also_complaint", False)),
+            related_faq=data.get("related_faq"),
+            referral=data.get("referral"),
+            confidence_floor=float(data.get("confidence_floor", 0.0)),
+            margin_floor=float(data.get("margin_floor", 0.0)),
         )
 
 

@@ -15,11 +15,15 @@ from operator import add, mul
 import numpy as np
 
 from nlu.answerability import Answerability
+from nlu.calibration import Calibrator, Evidence
 from nlu.decision import Decision, FaqCandidate
 from nlu.entities import extract
 from nlu.model import Features, NluModel
+from nlu.normalize import normalize
+from nlu.referral import ReferralIndex
+from nlu.reports import ReportSigns, asks_fix, signs
 from nlu.retrieval import FaqRetriever
-from nlu.rules import is_emergency, looks_like_question
+from nlu.rules import is_emergency, looks_like_question, told_as_not_now
 from nlu.speedups import compiled
 
 EMERGENCY = "emergency"
@@ -29,6 +33,16 @@ BILL_QUERY = "bill_query"
 _FAULTS = ("repair", "complaint", "service_request")
 GREET = "greet"
 COMPLAINT = "complaint"
+REPAIR, SUGGESTION, SERVICE_REQUEST = "repair", "suggestion", "service_request"
+# Intents that open a ticket flow (the forms of handlers/tickets).
+TICKET_INTENTS = (REPAIR, COMPLAINT, SUGGESTION, SERVICE_REQUEST)
+# Decisions a problem report must not end in: an answer, a refusal, small talk, an account.
+_DEAD_ENDS = (FAQ, OUT_OF_SCOPE, GREET, "goodbye", "bind_house", BILL_QUERY)
+# Confidence of a decision made by the report safety net: the classifier read the message
+# as something else, so the ticket type is a guess (the flow itself is right).
+REPORT_CONFIDENCE = 0.6
+# The margin of a decision a rule settled (the classifier's top-two margin does not apply).
+RULE_MARGIN = 0.5
 _SOCIAL = (GREET, "goodbye")
 # A payment already made or owed: the question is about the sender's record.
 _OWN_BILL = re.compile(
@@ -61,13 +75,18 @@ class Thresholds:
 
     faq_answer_threshold: float = 0.20
     faq_suggest_threshold: float = 0.10
-    confidence_threshold: float = 0.45
+    # On the calibrated confidence of the whole decision: below it, Decision.is_unsure().
+    confidence_threshold: float = 0.50
+    # On the intent classifier's own probability: below it the engine looks at FAQ
+    # candidates (and a bare word gets a menu) before settling the intent.
+    classifier_threshold: float = 0.45
     bill_margin: float = 0.2
     faq_override_score: float = 0.40
     faq_question_score: float = 0.8
-    emergency_floor: float = 0.30
+    emergency_floor: float = 0.50
     faq_classifier_weight: float = 0.8
     candidates: int = 3
+    margin_threshold: float = 0.10
 
 
 # A single word of at most this many characters, asking nothing, is a bare topic word.
@@ -80,6 +99,52 @@ BARE_WORD_CONFIDENCE = 0.3
 def _bare_word(features: Features) -> bool:
     return (len(features.words) == 1 and len(features.words[0]) <= BARE_WORD_CHARS
             and not looks_like_question(features.normalized))
+
+
+@dataclass
+class _Route:
+    """A decision being settled: intent, its confidence and the entries attached."""
+
+    intent: str
+    confidence: float
+    margin: float
+    faq_id: str | None
+    also_complaint: bool = False
+    related_faq: str | None = None
+    referral: str | None = None
+    source: str = "classifier"  # how it was reached (nlu.calibration.SOURCES)
+
+
+# The message addresses the property office itself (物业能…吗, 你们可以…).
+_ADDRESSES_US = re.compile(r"物业|你们|贵公司|服务中心|前台|管家")
+# Somewhere or someone of the community: a nuisance told about a place of ours.
+_OUR_PLACES = re.compile(
+    r"物业|小区|楼|单元|栋|幢|电梯|车库|地库|车位|门口|大门|保安|保洁|邻居|楼上|楼下|隔壁|对门|家里|我家|业主"
+    r"|绿化|花园|广场|门禁|物业费|管家|前台|师傅"
+)
+
+
+def _dead_ends(route: _Route, report: ReportSigns, compact: str) -> bool:
+    """Would this decision leave a reported problem without a ticket?
+
+    - an answer is right for a rule asked about a fault (坏了找物业修要收费吗), wrong for
+      a grievance (重复收费吧 我要求退钱) or a nuisance the office is asked to stop;
+    - no answer (or a refusal) for a fault, a nuisance or a grievance, unless it only
+      asks a rule; a refusal only when the problem is in our community;
+    - an idea for the community read as a question is a suggestion.
+    """
+    if route.faq_id is not None:
+        if report.rule_ask:
+            return False
+        return report.strong_grievance or (
+            (report.nuisance or report.fault) and report.fix_ask)
+    if route.intent == OUT_OF_SCOPE and not (report.strong_grievance
+                                              or _OUR_PLACES.search(compact)):
+        return False
+    if route.intent == FAQ and report.suggests and not report.rule_ask:
+        return True
+    return report.reports and not (report.rule_ask and not report.strong_grievance
+                                   and not report.asks_action)
 
 
 class NluEngine:
@@ -99,17 +164,32 @@ class NluEngine:
         self._faq_columns = [positions.get(i, -1) for i in retriever.ids]
         self._unknown_entries = -1 in self._faq_columns
         self._answerability = Answerability(retriever.entries, model)
+        self._referrals = ReferralIndex(retriever.referrals)
+        self._entry_text = {e.id: normalize("".join([e.question, e.answer, *e.similar_questions,
+                                                     *e.keywords])).replace(" ", "")
+                            for e in retriever.entries}
         self._linear_softmax = compiled.linear_softmax if compiled is not None else None
 
     def understand(self, text: str) -> Decision:
+        return self._decide(text, self.model.calibrator)[0]
+
+    def decide(self, text: str) -> tuple[Decision, Evidence | None]:
+        """The decision with the classifier's own confidence, and the evidence the
+        calibrator turns into P(decision correct) (what calibration is fitted on)."""
+        return self._decide(text, None)
+
+    def _decide(self, text: str,
+                calibrator: Calibrator | None) -> tuple[Decision, Evidence | None]:
         features = self.model.featurize(text)
         if not features.normalized:
             return Decision(text=text, intent=OUT_OF_SCOPE, confidence=0.0, margin=0.0,
-                            entities=extract(text, features.folded))
+                            entities=extract(text, features.folded),
+                            confidence_floor=self.thresholds.confidence_threshold,
+                            margin_floor=self.thresholds.margin_threshold), None
         intent_probs, faq_probs = self._probabilities(features)
         intent, confidence, margin = self._intent(features, intent_probs)
         bare = _bare_word(features) and intent != EMERGENCY and (
-            intent in (FAQ, OUT_OF_SCOPE) or confidence < self.thresholds.confidence_threshold
+            intent in (FAQ, OUT_OF_SCOPE) or confidence < self.thresholds.classifier_threshold
         )
         if bare:
             # One bare topic word (门禁, 物业费, 卡): the classifier's calibration does not
@@ -117,18 +197,133 @@ class NluEngine:
             # A word the classifier is sure names an action (漏水 → repair) keeps it.
             intent, confidence, margin = FAQ, min(confidence, BARE_WORD_CONFIDENCE), 0.0
         intent, faq_id, faq_score, candidates = self._faq(features, faq_probs, intent, confidence)
+        route = _Route(intent, confidence, margin, faq_id)
         if bare:
-            faq_id = None
-        return Decision(
+            route.faq_id, route.source = None, "bare"
+        else:
+            self._route(route, features.normalized, intent_probs)
+        evidence = self._evidence(route, intent_probs, candidates, len(features.normalized))
+        margin_floor = self.thresholds.margin_threshold
+        if calibrator is not None:
+            # The calibrated confidence already weighs the margin: it alone marks the unsure.
+            # It may lower the classifier's belief in its own reading, never raise it (呃呃呃
+            # 这个那个 stays unsure however often that intent is right elsewhere).
+            calibrated = calibrator(evidence)
+            route.confidence = min(calibrated, route.confidence) \
+                if evidence.source == "classifier" else calibrated
+            route.margin, margin_floor = min(route.margin, route.confidence), 0.0
+        decision = Decision(
             text=text,
-            intent=intent,
-            confidence=round(confidence, 4),
-            margin=round(max(0.0, margin), 4),
-            faq_id=faq_id,
+            intent=route.intent,
+            confidence=round(route.confidence, 4),
+            margin=round(max(0.0, route.margin), 4),
+            faq_id=route.faq_id,
             faq_score=round(faq_score, 4),
             candidates=candidates,
             entities=extract(text, features.folded),
+            also_complaint=route.also_complaint,
+            related_faq=route.related_faq,
+            referral=route.referral,
+            confidence_floor=self.thresholds.confidence_threshold,
+            margin_floor=margin_floor,
         )
+        return decision, evidence
+
+    def _evidence(self, route: _Route, probs: list[float], candidates: list[FaqCandidate],
+                  length: int) -> Evidence:
+        first, second = sorted(probs, reverse=True)[:2]
+        top = self.model.intent.labels[probs.index(first)]
+        source = route.source
+        if source == "classifier" and route.intent != top:
+            source = "emergency_rule" if route.intent == EMERGENCY and route.confidence >= 0.95 \
+                else "rule"
+        elif source == "classifier" and route.intent == EMERGENCY and route.margin == 0.9:
+            source = "emergency_rule"
+        score = candidates[0].score if candidates else 0.0
+        gap = score - candidates[1].score if len(candidates) > 1 else score
+        return Evidence(route.intent, first, first - second, score, gap,
+                        route.faq_id is not None, source, length)
+
+    def _route(self, route: _Route, normalized: str, probs: list[float]) -> None:
+        """Problem reports to a ticket flow, other bodies' matters to a referral.
+
+        - a fault, nuisance or grievance read as a question, a refusal, small talk or an
+          account is a ticket (the answer it matched may accompany it: `related_faq`);
+        - a fault told with blame stays a repair and records the complaint;
+        - a question about another body's matter (燃气公司, 开发商, 学区…) that no entry
+          of ours answers gets that body's referral.
+        """
+        if route.intent == EMERGENCY:
+            return
+        report = signs(normalized)
+        by_label = dict(zip(self.model.intent.labels, probs, strict=True))
+        if route.intent in TICKET_INTENTS:
+            self._settle_ticket(route, report, by_label)
+            return
+        compact = normalized.replace(" ", "")
+        if route.intent in _DEAD_ENDS and _dead_ends(route, report, compact):
+            referral = None
+            if route.faq_id is None and not (report.grievance or report.asks_action):
+                referral = self._referral(compact)
+            if referral:
+                self._refer(route, referral[0], compact)
+                return
+            route.related_faq, route.faq_id = route.faq_id, None
+            route.intent = self._ticket_for(report, by_label)
+            route.confidence, route.margin = REPORT_CONFIDENCE, RULE_MARGIN
+            route.source = "report"
+            route.also_complaint = route.intent == REPAIR and report.blame
+            return
+        if route.intent not in (FAQ, OUT_OF_SCOPE):
+            return
+        # With an answer in hand only a named body (a keyword) may turn it into a referral.
+        referral = self._referral(compact, questions=route.faq_id is None)
+        if referral is None:
+            return
+        # An answer from an entry that never speaks of the other body's matter (燃气费 asked,
+        # the water-and-power entry found) is no answer: refer instead.
+        keyword = referral[1]
+        if route.faq_id is None or (len(keyword) >= 3
+                                    and keyword[:2] not in self._entry_text[route.faq_id]):
+            route.faq_id = None
+            self._refer(route, referral[0], compact)
+
+    def _referral(self, compact: str, questions: bool = True) -> tuple[str, str] | None:
+        return self._referrals.match(compact, questions) if self._referrals else None
+
+    @staticmethod
+    def _refer(route: _Route, referral: str, compact: str) -> None:
+        """Attach the referral; a question put to the office itself (物业能开居住证明吗)
+        stays the question the classifier read, the rest is another body's matter."""
+        route.referral, route.source = referral, "referral"
+        if not (route.intent == FAQ and _ADDRESSES_US.search(compact)):
+            route.intent = OUT_OF_SCOPE
+
+    @staticmethod
+    def _ticket_for(report: ReportSigns, probs: dict[str, float]) -> str:
+        """The ticket type of a report the classifier did not read as one."""
+        if report.suggests and not (report.fault or report.nuisance or report.grievance):
+            return SUGGESTION
+        if report.repair_first:
+            return REPAIR
+        if report.nuisance or report.grievance:
+            return COMPLAINT
+        if report.fault:
+            return REPAIR
+        return max(TICKET_INTENTS, key=probs.__getitem__)
+
+    @staticmethod
+    def _settle_ticket(route: _Route, report: ReportSigns, probs: dict[str, float]) -> None:
+        """Repair or complaint: a fault to fix told with blame is a repair that records the
+        complaint; a grievance about people, a pattern or a formal complaint stays one."""
+        if route.intent == REPAIR:
+            route.also_complaint = report.blame
+            if report.files and probs[COMPLAINT] >= 0.05:  # 我要投诉: the resident's word
+                route.intent, route.margin, route.source = COMPLAINT, RULE_MARGIN, "settled"
+        elif route.intent == COMPLAINT and report.repair_first:
+            route.intent, route.also_complaint, route.source = REPAIR, True, "settled"
+            route.confidence = max(probs[REPAIR], min(route.confidence, REPORT_CONFIDENCE))
+            route.margin = RULE_MARGIN
 
     def _probabilities(self, features: Features) -> tuple[list[float], list[float]]:
         """Calibrated intent and FAQ probabilities, both models in one gather and product.
@@ -165,7 +360,21 @@ class NluEngine:
         emergency = probs[self._emergency]
         if is_emergency(features.normalized):
             return EMERGENCY, max(emergency, 0.95), 0.9
-        if emergency >= self.thresholds.emergency_floor and intent != EMERGENCY:
+        if intent == EMERGENCY and emergency < self.thresholds.emergency_floor:
+            # No danger word, and the classifier itself below its emergency floor.
+            intent, confidence, margin = runner_up, probs[second], 0.0
+        elif intent == EMERGENCY and asks_fix(compact):
+            # No danger word, and the resident asks for a fix (井盖碎了 快拿东西挡上修好):
+            # a hazard to repair, not a danger now.
+            intent, confidence, margin = runner_up, probs[second], 0.0
+        if told_as_not_now(features.normalized):
+            # A danger feared, habitual, past or denied: the classifier's emergency guess
+            # (from the danger word) gives way to its next reading.
+            if intent == EMERGENCY:
+                intent, confidence, margin = runner_up, probs[second], 0.0
+            return intent, confidence, margin
+        if (emergency >= self.thresholds.emergency_floor and intent != EMERGENCY
+                and not asks_fix(compact)):
             return EMERGENCY, emergency, emergency - confidence
         return intent, confidence, margin
 
@@ -173,7 +382,7 @@ class NluEngine:
         self, features: Features, faq_probs: list[float], intent: str, confidence: float
     ) -> tuple[str, str | None, float, list[FaqCandidate]]:
         """FAQ candidates when the text asks something; an answer only when confident."""
-        unsure = confidence < self.thresholds.confidence_threshold
+        unsure = confidence < self.thresholds.classifier_threshold
         question = looks_like_question(features.normalized)
         if not (intent == FAQ or unsure or question):
             return intent, None, 0.0, []

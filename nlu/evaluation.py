@@ -15,6 +15,13 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from nlu.decision import Decision
 
 EMERGENCY = "emergency"
+# What a resident reports (a fault, a nuisance, a danger, a grievance, an idea): each
+# must reach a ticket flow or an agent, never a can't-answer reply or a refusal.
+PROBLEM_REPORTS = frozenset({"repair", "complaint", "emergency", "suggestion"})
+TICKET_FLOWS = frozenset({"repair", "complaint", "emergency", "suggestion", "service_request",
+                          "human"})
+# Confidence thresholds the risk–coverage table is printed at.
+RISK_THRESHOLDS = (0.0, 0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ class Report:
     faq_top3: float
     not_answered: float
     emergency_recall: float
+    emergency_precision: float
+    reaches_ticket_flow: float
+    risk_coverage: list[tuple[float, float, float]]
     p50_ms: float
     p99_ms: float
     per_second: float
@@ -52,6 +62,8 @@ class Report:
             "faq_top3": self.faq_top3,
             "unanswerable_not_answered": self.not_answered,
             "emergency_recall": self.emergency_recall,
+            "emergency_precision": self.emergency_precision,
+            "reaches_ticket_flow": self.reaches_ticket_flow,
         }
 
 
@@ -67,6 +79,27 @@ def read_rows(path: Path) -> list[Row]:
 def _share(hits: Iterable[bool]) -> float:
     values = list(hits)
     return sum(values) / len(values) if values else float("nan")
+
+
+def correct(row: Row, decision: Decision) -> bool:
+    """The intent, and for an answerable question the entry, as labelled."""
+    return decision.intent == row.intent and (row.intent != "faq" or decision.faq_id == row.faq_id)
+
+
+def risk_coverage(
+    rows: list[Row], decisions: list[Decision], thresholds: Iterable[float] = RISK_THRESHOLDS
+) -> list[tuple[float, float, float]]:
+    """Per threshold: (threshold, accuracy of the decisions kept, share kept).
+
+    A decision is kept when its confidence is at or above the threshold; the rest would
+    go to a clarifying question or an agent.
+    """
+    table = []
+    for threshold in thresholds:
+        kept = [correct(r, d) for r, d in zip(rows, decisions, strict=True)
+                if d.confidence >= threshold]
+        table.append((threshold, _share(kept), len(kept) / len(rows) if rows else float("nan")))
+    return table
 
 
 def evaluate(understand: Callable[[str], Decision], rows: list[Row]) -> Report:
@@ -98,11 +131,17 @@ def evaluate(understand: Callable[[str], Decision], rows: list[Row]) -> Report:
         emergency_recall=_share(d.intent == EMERGENCY
                                 for row, d in zip(rows, decisions, strict=True)
                                 if row.intent == EMERGENCY),
+        emergency_precision=_share(row.intent == EMERGENCY
+                                   for row, d in zip(rows, decisions, strict=True)
+                                   if d.intent == EMERGENCY),
+        reaches_ticket_flow=_share(d.intent in TICKET_FLOWS
+                                   for row, d in zip(rows, decisions, strict=True)
+                                   if row.intent in PROBLEM_REPORTS),
+        risk_coverage=risk_coverage(rows, decisions),
         p50_ms=float(np.percentile(latencies, 50) * 1000),
         p99_ms=float(np.percentile(latencies, 99) * 1000),
         per_second=len(rows) / elapsed if elapsed else float("inf"),
-        errors=[(row, d) for row, d in zip(rows, decisions, strict=True)
-                if d.intent != row.intent or (row.intent == "faq" and d.faq_id != row.faq_id)],
+        errors=[(row, d) for row, d in zip(rows, decisions, strict=True) if not correct(row, d)],
     )
 
 
@@ -125,6 +164,12 @@ def format_report(ours: Report, baseline: Report, rows: int) -> str:
         lines.append(
             f"{intent:<18}{p:>6.2f}{r:>6.2f}{f:>6.2f}{n:>5}   {bp:.2f} / {br:.2f} / {bf:.2f}"
         )
+    lines.append("")
+    lines.append("risk–coverage: accuracy of the decisions kept at confidence ≥ t, share kept")
+    lines.append(f"{'t':>6}{'ours acc':>10}{'kept':>7}{'base acc':>10}{'kept':>7}")
+    for (t, acc, kept), (_, bacc, bkept) in zip(ours.risk_coverage, baseline.risk_coverage,
+                                                strict=True):
+        lines.append(f"{t:>6.2f}{acc:>10.3f}{kept:>7.2f}{bacc:>10.3f}{bkept:>7.2f}")
     lines.append("")
     lines.append("most confused (gold → predicted): ours | baseline")
     ours_pairs = [f"{g}→{q} ×{c}" for g, q, c in ours.confused] or ["none"]

@@ -19,6 +19,7 @@ from nlu.decision import Decision
 from nlu.engine import NluEngine, Thresholds
 from nlu.model import ArtifactError, NluModel, load, newest_artifact
 from nlu.retrieval import FaqRetriever
+from nlu.second_opinion import SecondOpinion
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,13 @@ class LiveUnderstander:
         repository: FaqRepository,
         thresholds: Thresholds,
         kb_check_seconds: float = 1.0,
+        second_opinion: SecondOpinion | None = None,
     ) -> None:
         self._model_dir = model_dir
         self._repository = repository
         self._thresholds = thresholds
         self._kb_check_seconds = kb_check_seconds
+        self._second_opinion = second_opinion
         self._lock = threading.Lock()
         path = newest_artifact(model_dir)
         if path is None:
@@ -58,7 +61,10 @@ class LiveUnderstander:
 
     def understand(self, text: str) -> Decision:
         self._follow_kb()
-        return self._engine.understand(text)
+        decision = self._engine.understand(text)
+        if self._second_opinion is not None:
+            decision = self._second_opinion.review(decision)
+        return decision
 
     def reload_if_newer(self) -> bool:
         """Load a newer artifact if one appeared; True when the model changed."""

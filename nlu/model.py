@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlu.calibration import Calibrator
 from nlu.classifier import LinearClassifier
 from nlu.dataset import Example
 from nlu.features import Vectorizer, text_features
@@ -23,7 +24,7 @@ from nlu.tokenizer import tokens
 
 NO_FAQ = "__none__"
 # Bumped whenever the pickled layout changes; an older artifact is retrained, not loaded.
-ARTIFACT_FORMAT = 4
+ARTIFACT_FORMAT = 5
 ARTIFACT_GLOB = "nlu-*.pkl"
 SHORT_FORM_INTENTS = ("greet", "goodbye", "human")
 SHORT_FORM_MAX_CHARS = 8
@@ -54,6 +55,9 @@ class NluModel:
     # FAQ id → the words of its training examples: the paraphrases residents use
     # (练琴 for 噪音, 拴绳 for 牵绳) that an entry's own text may lack.
     faq_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Maps a decision's evidence to P(decision correct) (nlu/calibration.py); None: the
+    # classifier's probability is the confidence.
+    calibrator: Calibrator | None = None
 
     def featurize(self, text: str) -> Features:
         folded = fold(text)
@@ -72,28 +76,37 @@ class NluModel:
         return path
 
 
-def train(examples: Sequence[Example]) -> NluModel:
+def train(examples: Sequence[Example], temperatures: tuple[float, float] | None = None
+          ) -> NluModel:
     """Fit everything from the examples; takes a few seconds on two cores."""
     # BLAS threads only fight each other (and the server) on problems this small:
     # one thread fits ~10x faster on a busy two-core machine.
     from threadpoolctl import threadpool_limits  # training only, like sklearn
 
     with threadpool_limits(1):
-        return _train(examples)
+        return _train(examples, temperatures)
 
 
-def _train(examples: Sequence[Example]) -> NluModel:
+def _train(examples: Sequence[Example], temperatures: tuple[float, float] | None = None
+           ) -> NluModel:
+    """`temperatures`: (intent, FAQ) to use instead of fitting them (a calibration fold
+    borrows the full model's, at half the fitting time)."""
     started = time.perf_counter()
     normalized = [normalize(e.text) for e in examples]
     words = [tokens(n) for n in normalized]
     feats = [text_features(n, w) for n, w in zip(normalized, words, strict=True)]
     vectorizer = Vectorizer.fit(feats, min_df=MIN_DF)
     matrix = vectorizer.transform(feats)
-    intent = LinearClassifier.train(matrix, [e.intent for e in examples])
+    fit_temperature = temperatures is None
+    intent = LinearClassifier.train(matrix, [e.intent for e in examples],
+                                    calibrate=fit_temperature)
     faq_rows = [i for i, e in enumerate(examples) if e.intent == "faq"]
     faq = LinearClassifier.train(
-        matrix[faq_rows], [examples[i].faq_id or NO_FAQ for i in faq_rows]
+        matrix[faq_rows], [examples[i].faq_id or NO_FAQ for i in faq_rows],
+        calibrate=fit_temperature,
     )
+    if temperatures is not None:
+        intent.temperature, faq.temperature = temperatures
     short_forms = {
         n.replace(" ", ""): e.intent
         for n, e in zip(normalized, examples, strict=True)

@@ -49,11 +49,16 @@ class _TermMatrix:
         self.offset = 0  # where these rows start in the retriever's stacked matrix
 
 
+REFERRAL = "referral"
+
+
 class FaqRetriever:
     """An in-memory index of the enabled FAQ entries."""
 
     def __init__(self, entries: Sequence[Faq]) -> None:
-        self.entries = [e for e in entries if e.enabled]
+        # Referral entries (another body's matters) are never an FAQ answer or candidate.
+        self.entries = [e for e in entries if e.enabled and e.category != REFERRAL]
+        self.referrals = [e for e in entries if e.enabled and e.category == REFERRAL]
         self.ids = [e.id for e in self.entries]
         self._questions = [e.question for e in self.entries]
         doc_entry: list[int] = []

@@ -15,6 +15,8 @@ from typing import Any
 from core.config import Config, load_config
 from core.db import make_engine, make_session_factory, upgrade
 from knowledge_base.demo import load_demo_if_empty
+from knowledge_base.referrals import load_referrals_if_missing
+from knowledge_base.repository import FaqRepository
 
 
 def add_commands(subparsers: Any) -> None:
@@ -40,6 +42,7 @@ def _prepared() -> tuple[Config, Any]:
     upgrade(config.database_url)
     sessions = make_session_factory(make_engine(config.database_url))
     load_demo_if_empty(sessions)
+    load_referrals_if_missing(sessions)
     return config, sessions
 
 
@@ -54,8 +57,9 @@ def _train(_args: argparse.Namespace) -> int:
     from nlu.model import load
     from nlu.training import train_and_save
 
-    config, _ = _prepared()
-    path = train_and_save(config.path(config.nlu.model_dir))
+    config, sessions = _prepared()
+    entries = FaqRepository(sessions).list(enabled_only=True)
+    path = train_and_save(config.path(config.nlu.model_dir), entries)
     print(f"model written: {path} {json.dumps(load(path).meta)}")
     return 0
 
@@ -73,6 +77,10 @@ def _predict(_args: argparse.Namespace) -> int:
             "confidence": decision.confidence,
             "faq_id": decision.faq_id,
             "faq_score": decision.faq_score,
+            "unsure": decision.is_unsure(),
+            "also_complaint": decision.also_complaint,
+            "related_faq": decision.related_faq,
+            "referral": decision.referral,
             "entities": [
                 {"type": e.type, "value": e.value, "start": e.start, "end": e.end,
                  "normalized": e.normalized}

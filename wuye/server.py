@@ -108,6 +108,7 @@ def prepare(config: Config) -> None:
     from admin.pages import seed_canned
     from core.db import make_engine, make_session_factory, upgrade
     from knowledge_base.demo import load_demo_if_empty
+    from knowledge_base.referrals import load_referrals_if_missing
     from nlu.training import ensure_model
 
     upgrade(config.database_url)
@@ -116,6 +117,7 @@ def prepare(config: Config) -> None:
     try:
         sessions = make_session_factory(engine)
         load_demo_if_empty(sessions)
+        load_referrals_if_missing(sessions)
         seed_canned(sessions)
     finally:
         engine.dispose()

@@ -8,6 +8,7 @@ import pytest
 
 from core.config import load_config
 from knowledge_base.demo import demo_entries
+from knowledge_base.referrals import referral_entries
 from knowledge_base.repository import Faq
 from nlu.baseline import Baseline
 from nlu.dataset import training_examples
@@ -39,9 +40,16 @@ def demo_faqs() -> list[Faq]:
 
 
 @pytest.fixture(scope="session")
-def engine(model: NluModel, demo_faqs: list[Faq]) -> NluEngine:
-    """The engine as served: demo KB, thresholds from config.yaml."""
-    return NluEngine(model, FaqRetriever(demo_faqs), thresholds(load_config(env={}).nlu))
+def referral_faqs() -> list[Faq]:
+    """The shipped referral entries (category 'referral'), served beside the demo KB."""
+    return [Faq(**entry) for entry in referral_entries()]
+
+
+@pytest.fixture(scope="session")
+def engine(model: NluModel, demo_faqs: list[Faq], referral_faqs: list[Faq]) -> NluEngine:
+    """The engine as served: demo KB and referrals, thresholds from config.yaml."""
+    return NluEngine(model, FaqRetriever(demo_faqs + referral_faqs),
+                     thresholds(load_config(env={}).nlu))
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,8 @@ def test_predict_writes_one_json_object_per_line(
     assert _run("nlu", "predict") == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["intent"] for line in lines] == ["faq", "repair"]
-    assert set(lines[0]) == {"text", "intent", "confidence", "faq_id", "faq_score", "entities"}
+    assert set(lines[0]) == {"text", "intent", "confidence", "faq_id", "faq_score", "entities",
+                             "unsure", "also_complaint", "related_faq", "referral"}
     assert lines[0]["faq_id"] == "fee_payment"
     room = next(e for e in lines[1]["entities"] if e["type"] == "room")
     assert room["normalized"] == {"building": "3", "unit": "2", "room": "502"}
@@ -58,7 +59,8 @@ def test_eval_prints_every_figure_beside_the_baseline(
     assert _run("nlu", "eval", str(labelled), "--errors") == 0
     out = capsys.readouterr().out
     for figure in ("accuracy", "macro_f1", "faq_top1", "faq_top3", "unanswerable_not_answered",
-                   "emergency_recall", "latency p50", "latency p99", "messages/s",
+                   "emergency_recall", "emergency_precision", "reaches_ticket_flow",
+                   "risk–coverage", "latency p50", "latency p99", "messages/s",
                    "most confused", "baseline"):
         assert figure in out
     assert "emergency" in out.split("intent")[-1]

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import make_engine, make_session_factory
+from knowledge_base.referrals import referral_entries
 from knowledge_base.repository import FaqRepository
 from nlu.live import LiveUnderstander
 from nlu.model import load, newest_artifact
@@ -36,7 +37,10 @@ def understander(
 def test_first_start_loads_the_demo_and_answers(
     understander: LiveUnderstander, sessions: sessionmaker[Session]
 ) -> None:
-    assert len(FaqRepository(sessions).list()) == 40
+    entries = FaqRepository(sessions).list()
+    assert len([e for e in entries if e.category != "referral"]) == 40
+    assert {e.id for e in entries if e.category == "referral"} == {
+        e["id"] for e in referral_entries()}
     decision = understander.understand("物业费多少钱一平")
     assert (decision.intent, decision.faq_id) == ("faq", "fee_standard")
     assert decision.faq_score >= 0.3 and len(decision.candidates) == 3
