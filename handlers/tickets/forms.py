@@ -13,7 +13,7 @@ from handlers.tickets.rules import DATA_DIR
 # Slots a form fills besides its questions; all are cleared when a form starts or ends.
 DERIVED_SLOTS = ("requested_slot", "form_id", "photos", "location_kind", "subject",
                  "household_id", "form_abort", "form_retries", "home_room", "summary_shown",
-                 "switch_to", "replay", "after_form")
+                 "switch_to", "replay", "after_form", "also_complaint")
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class FormLoop(BaseAction):
         if not active:
             replay = slots.get("replay")
             events = self.start(dispatcher, tracker.sender_id, slots)
+            events += self.blame_recorded(tracker)
             slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
             if replay:  # the message that asked for this form while another was open
                 tracker = _with_latest(tracker, replay, slots)
@@ -163,6 +164,14 @@ class FormLoop(BaseAction):
             if phone:
                 events.append(SlotSet("phone", phone))
         return events
+
+    def blame_recorded(self, tracker: Tracker) -> Events:
+        """A fault told with blame (修了跟没修一样，物业不作为) is a repair that records the
+        complaint too: the ticket carries it and is called back like a complaint."""
+        decision = decision_of(tracker)
+        if self.spec.ticket_type == "repair" and decision is not None and decision.also_complaint:
+            return [SlotSet("also_complaint", True)]
+        return []
 
     @staticmethod
     def answered(validated: Events, requested: str | None, text: str) -> bool:

@@ -20,7 +20,8 @@ Slots = dict[str, Any]
 
 def _repair(slots: Slots) -> tuple[str, str, Slots]:
     problem, location = slots.get("problem") or "", slots.get("location") or ""
-    fields = {k: slots.get(k) for k in ("problem", "location", "location_kind", "visit_time")}
+    fields = {k: slots.get(k) for k in ("problem", "location", "location_kind", "visit_time",
+                                        "also_complaint")}
     return f"{location}：{problem}" if location else problem, f"{problem} {location}", fields
 
 
@@ -61,7 +62,7 @@ class SubmitTicketAction(BaseAction):
             type=self.ticket_type, openid=tracker.sender_id, text=text, summary=summary,
             room=parse_room(str(slots.get("room") or "")), phone=str(slots.get("phone") or ""),
             fields=fields, photos=list(slots.get("photos") or []),
-            wants_callback=bool(slots.get("callback")),
+            wants_callback=bool(slots.get("callback") or slots.get("also_complaint")),
             dedupe_key=f"{self.form}:{form_id}" if form_id else None,
         )
         view = self.deps.tickets.create(new)
