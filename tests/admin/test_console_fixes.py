@@ -23,7 +23,7 @@ def test_emergencies_are_pinned_first(pusher: Any, agent: Staff, services: Any) 
     with transaction(services.sessions) as session:
         session.add(Resident(openid="o_sos"))
         session.flush()
-        session.add(HandoverRecord(openid="o_sos", reason="emergency", status="waiting",
+        session.add(HandoverRecord(openid="o_sos", reason="emergency",
                                    requested_at=utcnow()))
     waiting = agent.get("/console/api/queue").json["waiting"]
     assert [i["openid"] for i in waiting] == ["o_sos", "o_first", "o_second"]

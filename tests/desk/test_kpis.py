@@ -39,7 +39,7 @@ def seed(services: Any, agent_id: int) -> dict[str, int]:
                 answered = DAY + timedelta(minutes=3) if i < 5 else None
                 session.add(HandoverRecord(
                     openid=openid, conversation_id=conversation.id, reason="human",
-                    requested_at=DAY, status="ended", agent_id=agent_id if i < 6 else None,
+                    requested_at=DAY, agent_id=agent_id if i < 6 else None,
                     taken_at=DAY + timedelta(minutes=1) if i < 6 else None,
                     first_response_at=answered, ended_at=DAY + timedelta(minutes=20)))
             if i < 5:

@@ -18,7 +18,7 @@ def handled(services: Any, openid: str, agent_id: int, replies: list[str],
             answered: bool = True, score: int | None = None) -> int:
     now = utcnow() - timedelta(hours=1)
     with transaction(services.sessions) as session:
-        record = HandoverRecord(openid=openid, reason="human", status="ended", agent_id=agent_id,
+        record = HandoverRecord(openid=openid, reason="human", agent_id=agent_id,
                                 requested_at=now, taken_at=now if answered else None,
                                 first_response_at=now if answered else None,
                                 ended_at=now + timedelta(minutes=30))
