@@ -113,12 +113,17 @@ class Handover:
             since = since.replace(tzinfo=UTC)
         if utcnow() - since < silence:
             return False
-        key = f"wuye:reminded:{state.openid}"
-        if not self.redis.set(key, "1", nx=True, ex=max(int(silence.total_seconds()), 1)):
+        if not self.claim_reminder(state.openid, silence):
             return False
         self.publish({"type": "reminder", "openid": state.openid, "agent_id": state.agent_id,
                       "silent_seconds": int((utcnow() - since).total_seconds())})
         return True
+
+    def claim_reminder(self, openid: str, silence: timedelta) -> bool:
+        """At most one reminder (and acknowledgement) per silence period and conversation,
+        whether the engine or the worker's SilenceWatch notices first."""
+        key = f"wuye:reminded:{openid}"
+        return bool(self.redis.set(key, "1", nx=True, ex=max(int(silence.total_seconds()), 1)))
 
     def forward(self, state: ConversationState, message_id: int) -> None:
         """A message for the person who owns the conversation: the bot stays silent."""

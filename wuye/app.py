@@ -62,7 +62,7 @@ def create_app(config: Config | None = None, services: Services | None = None,
     if background:
         if config.server.run_background_jobs:  # no `wuye worker`: send and recover here
             services.outbox.start_background(
-                jobs=[services.sweeper.tick, DeskJobs(services).tick])
+                jobs=[services.sweeper.tick, services.silence.tick, DeskJobs(services).tick])
         _start_reloader(services)
     return app
 

@@ -121,7 +121,8 @@ def _worker(_args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        run_worker(services.outbox, stop, jobs=[services.sweeper.tick, DeskJobs(services).tick])
+        run_worker(services.outbox, stop, jobs=[services.sweeper.tick, services.silence.tick,
+                                                DeskJobs(services).tick])
     finally:
         services.close()
     return 0

@@ -21,6 +21,7 @@ from bot.notify import Notifier
 from bot.outbox import Outbox
 from bot.replies import Reply
 from bot.state import StateStore
+from bot.silence import SilenceWatch
 from bot.sweeper import Sweeper
 from bot.wechat_api import WechatApi
 from communities.directory import Communities
@@ -56,6 +57,7 @@ class Services:
     engine: Engine
     gateway: Gateway
     sweeper: Sweeper
+    silence: SilenceWatch
     fake_wechat: FakeWechatApi | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -95,10 +97,12 @@ def build_services(config: Config, migrate: bool = True,
                       rate_notice=Reply(text=deps.texts("rate_limited")))
     sweeper = Sweeper(gateway, messages, config.wechat.processing_lease_seconds,
                       config.outbox.sweep_seconds)
+    silence = SilenceWatch(sessions, handover, notifier, lambda: deps.texts("agent_busy_ack"),
+                           route.resolve)
     return Services(
         config=config, db=db, sessions=sessions, redis=redis_client, understander=understander,
         faqs=faqs, communities=communities, messages=messages, states=states,
         handover=handover, wechat_api=wechat_api, outbox=outbox, notifier=notifier,
         deps=deps, registry=registry, engine=engine,
-        gateway=gateway, sweeper=sweeper, fake_wechat=fake_wechat,
+        gateway=gateway, sweeper=sweeper, silence=silence, fake_wechat=fake_wechat,
     )

@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.handover import EVENTS_CHANNEL, HandoverError
+from bot.messages import MessageLog
+from bot.replies import Reply
 from bot.state import ConversationState
 from core.config import Config, load_config
 from core.db import transaction
@@ -243,6 +245,38 @@ def test_silent_agent_is_reminded_and_resident_acknowledged(
     assert "客服专员正在处理" in reply.text
     assert any(e["type"] == "reminder" for e in events.all())
     assert pusher.text(OPENID, "还在吗").replies == []  # once per period
+
+
+@pytest.mark.parametrize("silence", [1])
+def test_resident_who_wrote_once_is_acknowledged_by_the_worker(
+    pusher: Any, services: Any, events: EventLog
+) -> None:
+    """Nobody writes again: the worker's SilenceWatch acknowledges and reminds, once."""
+    pusher.text(OPENID, "转人工")
+    services.handover.take_over(OPENID, AGENT_ID)
+    assert pusher.text(OPENID, "楼下一直在滴水，麻烦快点").replies == []
+    assert services.silence.tick() == 0  # not silent long enough yet
+    time.sleep(1.1)
+    assert services.silence.tick() == 1
+    assert services.silence.tick() == 0  # once per silence period
+    with services.sessions() as session:
+        acks = session.scalars(select(Message).where(
+            Message.openid == OPENID, Message.direction == "out",
+            Message.text.contains("客服专员正在处理"))).all()
+    assert len(acks) == 1 and acks[0].status == "queued"
+    assert any(e["type"] == "reminder" and e["agent_id"] == AGENT_ID for e in events.all())
+
+
+@pytest.mark.parametrize("silence", [1])
+def test_an_answered_resident_is_not_acknowledged(pusher: Any, services: Any) -> None:
+    pusher.text(OPENID, "转人工")
+    services.handover.take_over(OPENID, AGENT_ID)
+    pusher.text(OPENID, "在吗")
+    with transaction(services.sessions) as session:  # what the console's reply writes
+        MessageLog.add_outbound(session, OPENID, Reply("text", "您好，我在，请讲"), "custom",
+                                "queued", sender="agent")
+    time.sleep(1.1)
+    assert services.silence.tick() == 0
 
 
 def test_emergency_still_answered_while_an_agent_owns(pusher: Any, services: Any) -> None:
