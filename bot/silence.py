@@ -1,4 +1,4 @@
-"""A resident waiting on a silent agent is acknowledged by the worker, not only on their next message.
+"""A resident left unanswered by a silent agent is acknowledged by the worker too.
 
 The engine acknowledges and reminds when the resident writes again while the owning
 agent has been silent (Engine.forward). A resident who wrote once and then waits

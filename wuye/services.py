@@ -20,8 +20,8 @@ from bot.messages import MessageLog
 from bot.notify import Notifier
 from bot.outbox import Outbox
 from bot.replies import Reply
-from bot.state import StateStore
 from bot.silence import SilenceWatch
+from bot.state import StateStore
 from bot.sweeper import Sweeper
 from bot.wechat_api import WechatApi
 from communities.directory import Communities
