@@ -70,6 +70,8 @@ def calm_emergency(turn: Turn) -> Choice | None:
 
 
 SHORT_ANSWER = 10  # characters: an open form's answer (在7栋楼梯间), not a new story
+# Below this, a short answer to an open form read as an emergency stays with the form.
+FORM_ANSWER_MAX_EMERGENCY_CONFIDENCE = 0.75
 # Intents a frightened resident's next words get read as; after an emergency they are
 # about the emergency (怎么办啊, 快点).
 VAGUE_AFTER_EMERGENCY = ("out_of_scope", "greet", "goodbye")
@@ -80,7 +82,10 @@ def emergency(turn: Turn) -> Choice | None:
     answer to an open form's question that the NLU is unsure of stays with the form."""
     if turn.decision.intent != "emergency":
         return None
-    if turn.state.active_loop and turn.decision.is_unsure() and \
+    # is_unsure() never holds for an emergency, so the confidence itself is read here: a
+    # danger the NLU is sure of (its rules, a clear story) scores far above this.
+    low = turn.decision.confidence < FORM_ANSWER_MAX_EMERGENCY_CONFIDENCE
+    if turn.state.active_loop and low and \
             len(phrases.plain(turn.text)) <= SHORT_ANSWER and \
             not phrases.sounds_dangerous(turn.text):
         return None

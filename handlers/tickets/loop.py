@@ -247,8 +247,9 @@ class FormLoop(BaseAction):
         nlu = self.deps.config.nlu
         if decision is None or decision.intent != "faq" or not decision.faq_id:
             return None
-        if decision.faq_score < nlu.faq_answer_threshold and \
-                decision.confidence < nlu.confidence_threshold:
+        # A form's answer must not be taken for a question: the entry has to match as
+        # strongly as an FAQ must to override another intent (faq_override_score).
+        if decision.faq_score < nlu.faq_override_score:
             return None
         entry = self.deps.faqs.get(decision.faq_id)
         return decision.faq_id if entry is not None and entry.enabled else None

@@ -16,8 +16,10 @@ def turn(text: str, intent: str = "faq", confidence: float = 0.9, *, owner: str 
          loop: str | None = None, slots: dict[str, Any] | None = None,
          rating: dict[str, Any] | None = None, candidates: int = 0,
          faq_id: str | None = None) -> Turn:
+    # The floors are the NLU's (nlu.engine sets them on every decision from config).
     decision = Decision(text=text, intent=intent, confidence=confidence, faq_id=faq_id,
-                        candidates=[FaqCandidate(f"faq{i}", "", 0.5) for i in range(candidates)])
+                        candidates=[FaqCandidate(f"faq{i}", "", 0.5) for i in range(candidates)],
+                        confidence_floor=0.5, margin_floor=0.1)
     state = ConversationState(openid="o_route", owner=owner, active_loop=loop,
                               slots=dict(slots or {}))
     return Turn(text=text, decision=decision, state=state, rating_pending=lambda: rating)

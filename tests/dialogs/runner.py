@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from sqlalchemy import select, update
 
+from bot.messages import MessageLog
+from bot.replies import Reply
 from core.db import transaction, utcnow
 from core.models import Message, Ticket, TicketEvent
 from core.models.console import ConsoleUser, HandoverRecord
@@ -122,6 +124,11 @@ class Player:
             handover.close(openid, AGENT_ID)
         elif what == "hand_back":
             handover.hand_back(openid, AGENT_ID)
+        elif what == "reply":  # what the console's reply writes (admin/service.py)
+            with transaction(self.services.sessions) as session:
+                MessageLog.add_outbound(session, openid, Reply("text", "您好，我是客服专员，请讲"),
+                                        "custom", "queued", sender="agent")
+                handover.note_agent_reply(session, openid)
         else:
             raise AssertionError(f"unknown agent step {what}")
 
