@@ -137,26 +137,27 @@ class Outbox:
                 return
             kind, payload, openid = item.kind, item.payload, item.openid
         try:
-            self._send(kind, payload)
+            answer = self._send(kind, payload)
         except WechatApiError as exc:
             self._record_failure(item_id, now, exc.errmsg, exc.errcode, exc.retryable)
         except Exception as exc:  # a bug must not stop the worker; the item is retried
             log.exception("outbox item %s to %s: unexpected error", item_id, openid)
             self._record_failure(item_id, now, f"{type(exc).__name__}", None, True)
         else:
-            self._record_success(item_id)
+            self._record_success(item_id, answer.get("msgid"))
 
-    def _send(self, kind: str, payload: dict[str, Any]) -> None:
+    def _send(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         if kind == "template":
-            self.api.send_template(payload)
-        else:
-            self.api.send_custom(payload)
+            return self.api.send_template(payload)
+        return self.api.send_custom(payload)
 
-    def _record_success(self, item_id: int) -> None:
+    def _record_success(self, item_id: int, msgid: object = None) -> None:
         def apply(item: OutboxItem, message: Message | None) -> None:
             item.status = "sent"
             item.sent_at = utcnow()
             item.last_error = None
+            # A template send's delivery report (TEMPLATESENDJOBFINISH) names this msgid.
+            item.wechat_msgid = str(msgid) if msgid is not None else None
             if message is not None:
                 message.status = "sent"
                 message.delivery = item.kind

@@ -144,6 +144,27 @@ class TicketsConfig:
 
 
 @dataclass(frozen=True)
+class KnowledgeConfig:
+    """The admins' knowledge loop: answer feedback, the unanswered queue, retraining, notices."""
+
+    # every_nth: ask after every Nth FAQ answer; conversation: once per conversation_hours.
+    feedback_mode: str = "conversation"
+    feedback_every_nth: int = 3
+    feedback_conversation_hours: float = 12.0
+    feedback_reply_minutes: int = 30  # a numbered reply later than this is not feedback
+    # Two unanswered messages whose char-bigram cosine reaches this share a group.
+    group_similarity: float = 0.45
+    # Labelled JSONL files a retrained model is scored on, before it may replace the old one.
+    holdout_files: str = "tests/nlu/data/holdout_b.jsonl,tests/nlu/data/holdout_c.jsonl"
+    # The score a new model must not fall below the deployed one's by more than this.
+    deploy_tolerance: float = 0.0
+    notice_template_id: str = "notice-template-demo"
+    # WeChat's template sends: at most this many per second from this account.
+    notice_rate_per_second: float = 20.0
+    welcome_questions: int = 5
+
+
+@dataclass(frozen=True)
 class Config:
     var_dir: str = "var"
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -157,6 +178,7 @@ class Config:
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
 
     @property
     def var_path(self) -> Path:
@@ -257,6 +279,10 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _validate(config: Config) -> None:
+    if config.knowledge.feedback_mode not in ("conversation", "every_nth", "off"):
+        raise ConfigError("knowledge.feedback_mode: expected conversation, every_nth or off")
+    if config.knowledge.notice_rate_per_second <= 0:
+        raise ConfigError("knowledge.notice_rate_per_second: must be positive")
     aes = config.wechat.aes_key
     if aes and len(aes) != 43:
         raise ConfigError("wechat.aes_key: EncodingAESKey must be 43 characters")

@@ -29,6 +29,7 @@ class FaqAction(BaseAction):
         decision = decision_of(tracker)
         faq_id = chosen or (decision.faq_id if decision else None)
         if faq_id and self.answer(dispatcher, faq_id):
+            self.ask_feedback(dispatcher, tracker, faq_id)
             return [SlotSet("faq_choice", None), SlotSet("faq_menu", None),
                     SlotSet("fallback_count", 0)]
         nlu = self.deps.config.nlu
@@ -55,6 +56,14 @@ class FaqAction(BaseAction):
             return True
         dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
         return True
+
+    def ask_feedback(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     faq_id: str) -> None:
+        """Log the answer; now and then ask whether it helped (knowledge_loop.feedback)."""
+        question = str((tracker.latest_message or {}).get("text") or "")
+        if self.deps.feedback.answered(tracker.sender_id, faq_id, question,
+                                       context.current_id()):
+            self.say(dispatcher, "feedback_prompt")
 
     def offer_menu(self, dispatcher: CollectingDispatcher, faq_ids: list[str],
                    intro: str = "faq_menu_intro") -> list[dict[str, Any]]:

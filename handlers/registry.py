@@ -11,7 +11,9 @@ from rasa_sdk import Action
 from handlers.deps import HandlerDeps
 from handlers.fallback import FallbackAction
 from handlers.faq import FaqAction
+from handlers.feedback import AnswerFeedbackAction
 from handlers.human import HumanAction, RatingAction
+from handlers.notices import RecentNoticesAction
 from handlers.smalltalk import GoodbyeAction, GreetAction, OutOfScopeAction
 from handlers.tickets.actions import build_ticket_actions
 
@@ -31,10 +33,15 @@ INTENT_ACTIONS: dict[str, str] = {
     "human": "action_human",
     "emergency": "action_emergency",
 }
+# Intents outside the NLU's taxonomy, reached only by menu buttons and keywords
+# (bot/menu.yaml): 最近通知.
+MENU_INTENT_ACTIONS: dict[str, str] = {
+    "recent_notices": "action_recent_notices",
+}
 
 FALLBACK_ACTION = "action_fallback"
 # Actions that may claim a message before intent routing (they answer a pending question).
-CLAIMING_ACTIONS = ("action_ticket_rating",)
+CLAIMING_ACTIONS = ("action_ticket_rating", "action_answer_feedback")
 
 
 def build_actions(deps: HandlerDeps) -> dict[str, Action]:
@@ -47,6 +54,8 @@ def build_actions(deps: HandlerDeps) -> dict[str, Action]:
         FallbackAction(deps),
         HumanAction(deps),
         RatingAction(deps),
+        AnswerFeedbackAction(deps),
+        RecentNoticesAction(deps),
         *build_ticket_actions(deps),
     ]
     return {action.name(): action for action in actions}
@@ -56,13 +65,15 @@ class Registry:
     """Resolves an intent or a name to a built action."""
 
     def __init__(self, actions: dict[str, Action]) -> None:
-        missing = {name for name in INTENT_ACTIONS.values() if name not in actions}
+        missing = {name for name in (*INTENT_ACTIONS.values(), *MENU_INTENT_ACTIONS.values())
+                   if name not in actions}
         if missing:
             raise ValueError(f"intents mapped to unknown actions: {sorted(missing)}")
         self.actions = actions
 
     def for_intent(self, intent: str) -> Action:
-        return self.actions[INTENT_ACTIONS.get(intent, FALLBACK_ACTION)]
+        name = INTENT_ACTIONS.get(intent) or MENU_INTENT_ACTIONS.get(intent, FALLBACK_ACTION)
+        return self.actions[name]
 
     def get(self, name: str) -> Action:
         return self.actions[name]
