@@ -65,8 +65,9 @@ class Engine:
 
     # -- events -------------------------------------------------------------
     def on_event(self, inbound: Inbound, state: ConversationState) -> list[Reply]:
-        if inbound.event in ("subscribe", "subscribe_scan"):
-            return [Reply(text=self.texts("welcome"))]
+        if inbound.event in ("subscribe", "subscribe_scan"):  # welcome + 猜你想问 card
+            return self.run(self.registry.get("action_welcome"), state,
+                            {"text": "", "intent": {}, "entities": [], "metadata": {}}, None)
         if inbound.event == "click":
             decision = menu_decision(inbound.event_key)
             if decision is None:

@@ -162,6 +162,8 @@ class KnowledgeConfig:
     # WeChat's template sends: at most this many per second from this account.
     notice_rate_per_second: float = 20.0
     welcome_questions: int = 5
+    # Offered before any admin pins a list and before any question was answered.
+    welcome_default: str = "fee_payment,office_hours,hotline,access_card_apply,repair_hours"
 
 
 @dataclass(frozen=True)

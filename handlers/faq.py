@@ -16,6 +16,7 @@ from communities import context
 from handlers.base import BaseAction, decision_of
 from knowledge_base.overrides import CommunityKnowledge
 from knowledge_base.repository import Faq
+from knowledge_loop.welcome import WelcomeCards
 
 MENU_SIZE = 3
 
@@ -36,10 +37,13 @@ class FaqAction(BaseAction):
         from_menu = bool((tracker.latest_message or {}).get("metadata", {}).get("menu"))
         candidates = [c for c in (decision.candidates if decision else [])
                       if c.score >= nlu.faq_suggest_threshold]
-        candidates = candidates if from_menu else candidates[:MENU_SIZE]
+        if from_menu:  # 常见问题: the welcome card's list (knowledge_loop.welcome)
+            ids = WelcomeCards(self.deps.sessions, self.deps.config.knowledge).faq_ids(
+                context.current_id()) or [c.faq_id for c in candidates]
+            return self.offer_menu(dispatcher, ids, "faq_overview")
+        candidates = candidates[:MENU_SIZE]
         if candidates:
-            intro = "faq_overview" if from_menu else "faq_menu_intro"
-            return self.offer_menu(dispatcher, [c.faq_id for c in candidates], intro)
+            return self.offer_menu(dispatcher, [c.faq_id for c in candidates])
         return [SlotSet("faq_choice", None), FollowupAction("action_fallback")]
 
     def entry(self, faq_id: str) -> Faq | None:

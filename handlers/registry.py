@@ -16,6 +16,7 @@ from handlers.human import HumanAction, RatingAction
 from handlers.notices import RecentNoticesAction
 from handlers.smalltalk import GoodbyeAction, GreetAction, OutOfScopeAction
 from handlers.tickets.actions import build_ticket_actions
+from handlers.welcome import WelcomeAction
 
 # intent code (shared/spec/intents.yaml) → action name
 INTENT_ACTIONS: dict[str, str] = {
@@ -56,6 +57,7 @@ def build_actions(deps: HandlerDeps) -> dict[str, Action]:
         RatingAction(deps),
         AnswerFeedbackAction(deps),
         RecentNoticesAction(deps),
+        WelcomeAction(deps),
         *build_ticket_actions(deps),
     ]
     return {action.name(): action for action in actions}
