@@ -152,8 +152,8 @@ class KnowledgeConfig:
     feedback_every_nth: int = 3
     feedback_conversation_hours: float = 12.0
     feedback_reply_minutes: int = 30  # a numbered reply later than this is not feedback
-    # Two unanswered messages whose char-bigram cosine reaches this share a group.
-    group_similarity: float = 0.45
+    # Two unanswered messages whose idf-weighted char-bigram cosine reaches this share a group.
+    group_similarity: float = 0.35
     # Labelled JSONL files a retrained model is scored on, before it may replace the old one.
     holdout_files: str = "tests/nlu/data/holdout_b.jsonl,tests/nlu/data/holdout_c.jsonl"
     # The score a new model must not fall below the deployed one's by more than this.

@@ -10,6 +10,7 @@ resident rated unhelpful. Open items are grouped by character-bigram cosine, so
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,10 +71,39 @@ class Group:
                 "last_at": self.last_at.isoformat()}
 
 
+# The frame of a question, not its topic: dropped before comparing, so 小区有没有洗衣房
+# and 洗衣房在什么位置呀 meet on 洗衣房 (and 有没有健身房 stays apart).
+_FRAME = re.compile(
+    r"请问|麻烦问一下|想问一下|问一下|咨询一下|你们|我们|咱们|小区里?|物业|有没有|有木有|没有|能不能"
+    r"|可不可以|可以|是不是|在哪里|在哪儿|在哪|哪里|哪儿|什么地方|什么位置|什么时候|怎么样|怎么办"
+    r"|怎么|如何|多少钱|多少|几点|一下|[吗呢呀啊吧嘛么的了有是在我你能要想去]")
+
+
 def grams(text: str) -> Counter[str]:
-    """Character bigrams of the normalized text (single characters for one-char texts)."""
+    """Character bigrams of the question's topic (its frame words dropped); the whole
+    text's when nothing else is left."""
     compact = normalize(text).replace(" ", "")
-    return Counter(compact[i:i + 2] for i in range(len(compact) - 1)) or Counter(compact)
+    topic = _FRAME.sub(" ", compact)
+    parts = [p for p in topic.split() if p] or [compact]
+    found: Counter[str] = Counter()
+    for part in parts:
+        found.update(part[i:i + 2] for i in range(len(part) - 1))
+        if len(part) == 1:
+            found[part] += 1
+    return found
+
+
+def idf_weights(texts: Iterable[str]) -> dict[str, float]:
+    """Bigram → idf over a background corpus (the knowledge base's questions), so the
+    words every question has (小区, 请问, 有没有) count less than 洗衣 or 洗车."""
+    docs = [set(grams(t)) for t in texts]
+    df = Counter(g for doc in docs for g in doc)
+    total = len(docs)
+    return {g: math.log((total + 1) / (n + 1)) + 1 for g, n in df.items()}
+
+
+def weighted(counts: Counter[str], idf: dict[str, float], unseen: float) -> Counter[str]:
+    return Counter({g: n * idf.get(g, unseen) for g, n in counts.items()})
 
 
 def cosine(a: Counter[str], b: Counter[str]) -> float:
@@ -83,11 +113,15 @@ def cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
 
 
-def group_items(items: Iterable[UnansweredItem], threshold: float) -> list[Group]:
-    """Greedy single pass: each item joins the most similar group (by its summed bigrams)."""
+def group_items(items: Iterable[UnansweredItem], threshold: float,
+                idf: dict[str, float] | None = None) -> list[Group]:
+    """Greedy single pass: each item joins the most similar group (by its summed,
+    idf-weighted bigrams)."""
+    idf = idf or {}
+    unseen = max(idf.values(), default=1.0)
     groups: list[Group] = []
     for item in sorted(items, key=lambda i: i.id):
-        item_grams = grams(item.text)
+        item_grams = weighted(grams(item.text), idf, unseen)
         best, score = None, 0.0
         for group in groups:
             similarity = cosine(item_grams, group.grams)
@@ -110,7 +144,7 @@ class UnansweredQueue:
         self.sessions = sessions
         self.config = config
         knowledge = config.knowledge if config is not None else None
-        self.threshold = knowledge.group_similarity if knowledge else 0.45
+        self.threshold = knowledge.group_similarity if knowledge else 0.35
 
     # -- collecting ------------------------------------------------------------------------
     def collect(self) -> int:
@@ -240,7 +274,10 @@ class UnansweredQueue:
     def groups(self, community_id: int | None = None) -> list[Group]:
         """The open queue, most frequent first (collects new items first)."""
         self.collect()
-        return group_items(self.open_items(community_id), self.threshold)
+        background = [t for f in FaqRepository(self.sessions).list()
+                      for t in (f.question, *f.similar_questions)]
+        return group_items(self.open_items(community_id), self.threshold,
+                           idf_weights(background))
 
     def group(self, key: int) -> Group | None:
         return next((g for g in self.groups() if g.key == key), None)
