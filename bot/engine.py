@@ -143,7 +143,9 @@ class Engine:
             "intent": {"name": decision.intent, "confidence": decision.confidence},
             "entities": [{"entity": e.type, "value": e.value, "start": e.start, "end": e.end,
                           "normalized": e.normalized} for e in decision.entities],
-            "metadata": {"decision": decision.to_dict(), "menu": menu is not None},
+            # A keyword (常见问题, 报修) means the same as tapping its button.
+            "metadata": {"decision": decision.to_dict(),
+                         "menu": menu is not None or command_key(text) is not None},
         }
         return self.run(action, state, latest, message_id)
 
