@@ -147,8 +147,9 @@ class TicketsConfig:
 class KnowledgeConfig:
     """The admins' knowledge loop: answer feedback, the unanswered queue, retraining, notices."""
 
-    # every_nth: ask after every Nth FAQ answer; conversation: once per conversation_hours.
-    feedback_mode: str = "conversation"
+    # every_nth: ask after every Nth FAQ answer a resident gets; conversation: once per
+    # conversation_hours; off: never.
+    feedback_mode: str = "every_nth"
     feedback_every_nth: int = 3
     feedback_conversation_hours: float = 12.0
     feedback_reply_minutes: int = 30  # a numbered reply later than this is not feedback
@@ -162,6 +163,7 @@ class KnowledgeConfig:
     # WeChat's template sends: at most this many per second from this account.
     notice_rate_per_second: float = 20.0
     welcome_questions: int = 5
+    overview_questions: int = 8  # 常见问题 lists more than the welcome card
     # Offered before any admin pins a list and before any question was answered.
     welcome_default: str = "fee_payment,office_hours,hotline,access_card_apply,repair_hours"
 

@@ -38,8 +38,10 @@ class FaqAction(BaseAction):
         candidates = [c for c in (decision.candidates if decision else [])
                       if c.score >= nlu.faq_suggest_threshold]
         if from_menu:  # 常见问题: the welcome card's list (knowledge_loop.welcome)
-            ids = WelcomeCards(self.deps.sessions, self.deps.config.knowledge).faq_ids(
-                context.current_id()) or [c.faq_id for c in candidates]
+            knowledge = self.deps.config.knowledge
+            ids = WelcomeCards(self.deps.sessions, knowledge).faq_ids(
+                context.current_id(), knowledge.overview_questions,
+                [c.faq_id for c in candidates])
             return self.offer_menu(dispatcher, ids, "faq_overview")
         candidates = candidates[:MENU_SIZE]
         if candidates:

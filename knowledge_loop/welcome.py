@@ -30,15 +30,16 @@ class WelcomeCards:
                 else WelcomeCard.community_id == community_id)).first()
             return list(row.faq_ids) if row is not None else []
 
-    def faq_ids(self, community_id: int | None = None) -> list[str]:
+    def faq_ids(self, community_id: int | None = None, limit: int | None = None,
+                fallback: list[str] | None = None) -> list[str]:
         """What to offer now: pinned (community, else company), else most asked, else
-        the configured default; only entries that are enabled and in force."""
+        `fallback` or the configured default; only entries enabled and in force."""
         live = {f.id for f in FaqRepository(self.sessions).list(enabled_only=True)}
-        limit = self.config.welcome_questions
+        limit = limit or self.config.welcome_questions
         for ids in (self.pinned(community_id) if community_id is not None else [],
                     self.pinned(None),
                     FeedbackStore(self.sessions, self.config).most_answered(limit),
-                    self.config.welcome_default.split(",")):
+                    fallback or self.config.welcome_default.split(",")):
             chosen = [i for i in ids if i in live][:limit]
             if chosen:
                 return chosen

@@ -27,6 +27,8 @@ def outbox_texts(services: Any, fake_wechat: Any) -> Any:
 def test_feedback_is_asked_once_per_conversation_and_counted(
     services: Any, pusher: Any, outbox_texts: Any, admin_staff: Staff
 ) -> None:
+    services.deps.feedback.config = dataclasses.replace(
+        services.config.knowledge, feedback_mode="conversation")
     answer = pusher.text("o_fb", "物业费怎么交")
     assert PROMPT not in answer.text  # the answer itself is unchanged
     assert any(PROMPT in t for t in outbox_texts("o_fb"))
@@ -42,6 +44,15 @@ def test_feedback_is_asked_once_per_conversation_and_counted(
     assert "没帮助 1" in page and "答非所问：1" in page and "物业费怎么交" in page
     groups = UnansweredQueue(services.sessions, services.config).groups()
     assert [(g.text, g.reasons) for g in groups] == [("物业费怎么交", [("回答没帮助", 1)])]
+
+
+def test_every_third_answer_is_asked_by_default(services: Any, pusher: Any,
+                                                outbox_texts: Any) -> None:
+    for question in ("物业费怎么交", "门禁卡丢了怎么办", "服务中心几点上班"):
+        pusher.text("o_third", question)
+    texts = outbox_texts("o_third")
+    assert sum(PROMPT in t for t in texts) == 1
+    assert "感谢您的反馈，很高兴" in pusher.text("o_third", "1").text
 
 
 def test_every_nth_answer_mode(services: Any) -> None:
