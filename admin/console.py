@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from admin import auth
 from admin.errors import ConsoleError
 from admin.service import ConsoleService
-from admin.tickets import TICKET_TYPES, create_ticket, update_ticket
+from admin.tickets import (
+    TICKET_TYPES,
+    check_ticket_scope,
+    create_ticket,
+    list_tickets,
+    update_ticket,
+)
 from admin.users import UserError, UserStore
 from bot.handover import HandoverError
 from core.models.console import CannedReply
@@ -20,7 +26,10 @@ bp = Blueprint("console", __name__, template_folder="templates")
 
 @bp.before_request
 def _guard() -> Any:
-    return auth.guard()
+    refused = auth.guard()
+    if refused is None and request.view_args and "openid" in request.view_args:
+        _service().check_scope(str(request.view_args["openid"]), _user())
+    return refused
 
 
 @bp.errorhandler(ConsoleError)
@@ -113,8 +122,16 @@ def new_ticket(openid: str) -> Response:
     return jsonify(ticket=create_ticket(auth.services(), openid, _user(), _body()))
 
 
+@bp.get("/console/api/tickets")
+def tickets() -> Response:
+    """Tickets of the user's communities, newest first (`state` may repeat)."""
+    return jsonify(tickets=list_tickets(auth.services(), _service().scope(_user()),
+                                        request.args.getlist("state")))
+
+
 @bp.post("/console/api/tickets/<number>/state")
 def ticket_state(number: str) -> Response:
+    check_ticket_scope(auth.services(), number, _service().scope(_user()))
     return jsonify(ticket=update_ticket(auth.services(), number, _user(), _body()))
 
 
@@ -126,8 +143,13 @@ def retry(message_id: int) -> Response:
 
 @bp.get("/console/api/canned")
 def canned() -> Response:
+    scope = _service().scope(_user())
+    query = select(CannedReply).order_by(CannedReply.shortcut)
+    if scope is not None:  # company-wide replies, and those of the user's communities
+        query = query.where(or_(CannedReply.community_id.is_(None),
+                                CannedReply.community_id.in_(list(scope))))
     with auth.services().sessions() as session:
-        rows = session.scalars(select(CannedReply).order_by(CannedReply.shortcut)).all()
+        rows = session.scalars(query).all()
         items = [{"shortcut": r.shortcut, "title": r.title, "text": r.text} for r in rows]
     return jsonify(canned=items)
 

@@ -9,8 +9,9 @@ from statistics import median
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from communities.staff import Scope
 from core.db import utcnow
-from core.models import Conversation
+from core.models import Conversation, Resident
 from core.models.console import ConversationRating, HandoverRecord
 from handlers.human import SATISFIED_MIN_SCORE
 
@@ -60,16 +61,27 @@ class Kpis:
         return median(self.first_response_seconds) if self.first_response_seconds else None
 
 
-def compute(sessions: sessionmaker[Session], days: int = 30) -> Kpis:
+def compute(sessions: sessionmaker[Session], days: int = 30, scope: Scope = None) -> Kpis:
+    """The KPIs over the last `days`; `scope` limits them to some communities."""
     since = utcnow() - timedelta(days=days)
+    conversations_q = select(func.count()).select_from(Conversation).where(
+        Conversation.started_at >= since)
+    records_q = select(HandoverRecord).where(HandoverRecord.requested_at >= since,
+                                             HandoverRecord.reason != "agent")
+    ratings_q = select(ConversationRating).where(ConversationRating.asked_at >= since,
+                                                 ConversationRating.score.is_not(None))
+    if scope is not None:
+        ids = list(scope)
+        conversations_q = conversations_q.join(
+            Resident, Resident.openid == Conversation.openid).where(Resident.community_id.in_(ids))
+        records_q = records_q.where(HandoverRecord.community_id.in_(ids))
+        ratings_q = ratings_q.join(HandoverRecord, HandoverRecord.id ==
+                                   ConversationRating.handover_id).where(
+            HandoverRecord.community_id.in_(ids))
     with sessions() as session:
-        conversations = session.scalar(select(func.count()).select_from(Conversation)
-                                       .where(Conversation.started_at >= since)) or 0
-        records = session.scalars(select(HandoverRecord).where(
-            HandoverRecord.requested_at >= since, HandoverRecord.reason != "agent")).all()
-        ratings = session.scalars(select(ConversationRating).where(
-            ConversationRating.asked_at >= since,
-            ConversationRating.score.is_not(None))).all()
+        conversations = session.scalar(conversations_q) or 0
+        records = session.scalars(records_q).all()
+        ratings = session.scalars(ratings_q).all()
         firsts = [(r.first_response_at - r.requested_at).total_seconds()
                   for r in records if r.first_response_at is not None]
         return Kpis(

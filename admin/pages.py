@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from admin import auth, kpi
 from admin.users import ROLES, UserError, UserStore
+from communities.staff import StaffScopes, allows
 from core.db import transaction, utcnow
 from core.models.console import CannedReply
 
@@ -128,4 +129,11 @@ def set_active(user_id: int) -> Response:
 def kpis() -> str:
     days = request.args.get("days", "30")
     period = int(days) if days.isdigit() and 0 < int(days) <= 3650 else 30
-    return render_template("admin_kpi.html", k=kpi.compute(auth.services().sessions, period))
+    services = auth.services()
+    scope = StaffScopes(services.sessions).of(auth.current_user().id)
+    communities = [c for c in services.communities.list() if allows(scope, c.id)]
+    chosen = next((c for c in communities if c.code == request.args.get("community")), None)
+    figures = kpi.compute(services.sessions, period,
+                          frozenset({chosen.id}) if chosen else scope)
+    return render_template("admin_kpi.html", k=figures, communities=communities,
+                           community=chosen.code if chosen else "")

@@ -18,6 +18,8 @@ from admin.users import User, UserStore
 from bot.messages import MessageLog
 from bot.replies import Reply, custom_payload, split_text
 from bot.state import ConversationState
+from communities.residents import ResidentCommunities
+from communities.staff import Scope, StaffScopes, allows
 from core.db import transaction, utcnow
 from core.models import Message, OutboxItem, Resident
 from core.models.console import HandoverRecord, InternalNote, RevealAudit
@@ -33,17 +35,41 @@ class ConsoleService:
         self.sessions = services.sessions
         self.handover = services.handover
         self.users = UserStore(services.sessions)
+        self.scopes = StaffScopes(services.sessions)
+
+    # -- community scope --------------------------------------------------------------
+    def scope(self, user: User) -> Scope:
+        return self.scopes.of(user.id)
+
+    def community_of(self, openid: str) -> int | None:
+        """The community a conversation belongs to: its latest handover's, else the
+        resident's own."""
+        with self.sessions() as session:
+            recorded = session.scalar(select(HandoverRecord.community_id).where(
+                HandoverRecord.openid == openid).order_by(HandoverRecord.id.desc()).limit(1))
+        if recorded is not None:
+            return int(recorded)
+        community = ResidentCommunities(self.sessions).resolve(openid)
+        return community.id if community is not None else None
+
+    def check_scope(self, openid: str, user: User) -> None:
+        """Staff scoped to some communities open only those communities' conversations."""
+        scope = self.scope(user)
+        if scope is not None and not allows(scope, self.community_of(openid)):
+            raise ForbiddenError("out_of_scope")
 
     # -- the queue ------------------------------------------------------------------
     def queue(self, user: User) -> dict[str, Any]:
         """Waiting conversations oldest first; the agent's own; the others' (for transfer)."""
         now = utcnow()
         names = self.users.names()
+        scope = self.scope(user)
         with self.sessions() as session:
             records = session.scalars(
                 select(HandoverRecord).where(HandoverRecord.status.in_(("waiting", "agent")))
                 .order_by(HandoverRecord.requested_at, HandoverRecord.id)).all()
-            items = [self._queue_item(session, r, now, names) for r in records]
+            items = [self._queue_item(session, r, now, names) for r in records
+                     if allows(scope, r.community_id)]
         return {
             "waiting": [i for i in items if i["status"] == "waiting"],
             "mine": [i for i in items if i["status"] == "agent" and i["agent_id"] == user.id],
@@ -67,6 +93,7 @@ class ConsoleService:
             "requested_at": record.requested_at.isoformat(),
             "wait_seconds": int((now - record.requested_at).total_seconds()),
             "off_hours": record.off_hours, "last_text": (last.text if last else "")[:60],
+            "community_id": record.community_id,
         }
 
     # -- one conversation -------------------------------------------------------------

@@ -8,11 +8,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin.errors import ConsoleError
+from admin.errors import ConsoleError, ForbiddenError
 from admin.users import User
+from communities.staff import Scope, allows
 
 TICKET_TYPES = ("repair", "complaint", "suggestion", "service_request")
 MAX_SUMMARY_CHARS = 200
+MAX_LISTED = 200
+
+
+def list_tickets(services: Any, scope: Scope, states: list[str] | None = None,
+                 ) -> list[dict[str, Any]]:
+    """The tickets a user may see: their communities' only when they are scoped."""
+    views = services.deps.tickets.list_tickets(states=states or None, communities=scope)
+    return [view.to_dict() for view in views[:MAX_LISTED]]
+
+
+def check_ticket_scope(services: Any, number: str, scope: Scope) -> None:
+    from handlers.tickets.service import TicketNotFoundError
+
+    if scope is None:
+        return
+    try:
+        view = services.deps.tickets.get(number)
+    except TicketNotFoundError:
+        raise ConsoleError("ticket_error", f"找不到工单 {number}") from None
+    if not allows(scope, view.community_id):
+        raise ForbiddenError("out_of_scope")
 
 
 def create_ticket(services: Any, openid: str, user: User, data: dict[str, Any]) -> dict[str, Any]:
@@ -26,9 +48,12 @@ def create_ticket(services: Any, openid: str, user: User, data: dict[str, Any]) 
         raise ConsoleError("ticket_error", "请选择工单类型并填写问题描述")
     room = parse_room(str(data.get("room") or "")) if data.get("room") else None
     phone = parse_phone(str(data.get("phone") or "")) or ""
+    from communities.residents import ResidentCommunities
+
+    community = ResidentCommunities(services.sessions).resolve(openid)
     view = services.deps.tickets.create(NewTicket(
         type=kind, openid=openid, text=text, summary=summary, room=room, phone=phone,
-        actor=f"agent:{user.username}"))
+        actor=f"agent:{user.username}", community_id=community.id if community else None))
     return {"number": view.number, "state": view.state, "department": view.department,
             "priority": view.priority}
 

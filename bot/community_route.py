@@ -26,6 +26,9 @@ from handlers.texts import Texts
 
 SWITCH = re.compile(r"^\s*(?:我要|我想|帮我)?(?:切换|更换|换|选择|重选)(?:一下)?(?:小区|社区|项目)"
                     r"\s*[。.!！?？]?\s*$")
+# What is left of "我是蓝湾雅苑的业主" once the name is out: nothing else was said.
+FILLER = re.compile(r"我是|我住在|我住|住在|我们|我家|业主|小区|社区|这边|那边|好的"
+                    r"|是|的|在|嗯|哦|啊|呢|[\s，,。.!！?？~～、:：]")
 NEVER_HOLD = frozenset({"emergency", "human"})
 OFFER_SLOT = "community_offer"      # community ids offered as a numbered list
 QUESTION_SLOT = "community_question"  # the message that was held for the question
@@ -41,6 +44,14 @@ class CommunityStep:
     text: str | None = None  # None: the turn ends with `replies`
 
 
+def joined(said: list[Reply], replies: list[Reply]) -> list[Reply]:
+    """The route's words lead the answer's first text in one message (one passive reply)."""
+    if not said or not replies or replies[0].kind != "text" or said[-1].kind != "text":
+        return said + replies
+    first = Reply(text=said[-1].text + "\n" + replies[0].text)
+    return [*said[:-1], first, *replies[1:]]
+
+
 class CommunityRoute:
     def __init__(self, residents: ResidentCommunities, texts: Texts) -> None:
         self.residents = residents
@@ -53,26 +64,38 @@ class CommunityRoute:
     def step(self, state: ConversationState, text: str, intent: str) -> CommunityStep:
         """Decide the community for this message; maybe answer the message itself."""
         openid = state.openid
-        current = self.residents.resolve(openid)
-        if intent in NEVER_HOLD:
-            state.slots.pop(OFFER_SLOT, None)
-            return CommunityStep(current, text=text)
-        offered = state.slots.pop(OFFER_SLOT, None)
-        if offered:
-            chosen = self._picked(text, offered)
-            if chosen is not None:
-                return self._chosen(state, chosen)
-        mentioned = self.directory.mentioned(text)
+        current = self.residents.resolve(openid, remember=True)
         homes = self.residents.home_ids(openid)
-        if mentioned is not None and (not homes or mentioned.id in homes):
-            if current is None or mentioned.id != current.id:
-                self.residents.remember(openid, mentioned.id)
-            return CommunityStep(mentioned, text=text)
+        mentioned = self.directory.mentioned(text)
+        if mentioned is not None and (not homes or mentioned.id in homes) and \
+                (current is None or mentioned.id != current.id):
+            self.residents.remember(openid, mentioned.id)  # inferred, or a switch of homes
+            current = mentioned
+        if intent in NEVER_HOLD:  # the right phone number at once, nothing asked first
+            state.slots.pop(OFFER_SLOT, None)
+            return CommunityStep(mentioned or current, text=text)
+        offered = state.slots.pop(OFFER_SLOT, None)
+        chosen = self._picked(text, offered) if offered else None
+        if chosen is None and mentioned is not None and self._only_names(text, mentioned):
+            chosen = mentioned
+        if chosen is not None:
+            return self._chosen(state, chosen)
         if SWITCH.match(text):
             return self._offer_switch(state, current, homes)
         if current is None and not state.slots.get(ASKED_SLOT) and not state.active_loop:
             return self._ask(state, text)
-        return CommunityStep(current, text=text)
+        # A question about another community (蓝湾雅苑停车费多少) is answered for it.
+        return CommunityStep(mentioned or current, text=text)
+
+    def welcome(self, state: ConversationState) -> list[Reply] | None:
+        """A new follower whose community is not known: welcome without naming one, and
+        ask which (once). None: the usual welcome, for the resident's community."""
+        choices = self.directory.list(active_only=True)
+        if len(choices) < 2 or self.residents.resolve(state.openid) is not None:
+            return None
+        state.slots[ASKED_SLOT] = True
+        menu = self._menu("community_ask_intro", choices, state)
+        return [Reply(text=self.texts("welcome_communities") + "\n" + menu.text)]
 
     # -- steps ---------------------------------------------------------------------------
     def _ask(self, state: ConversationState, text: str) -> CommunityStep:
@@ -89,7 +112,7 @@ class CommunityRoute:
         if len(homes) == 1 and current is not None:
             with context.serving(current):
                 return CommunityStep(current, [Reply(text=self.texts(
-                    "community_only_one", name=current.name))])
+                    "community_only_one", community=current.name))])
         choices = [c for c in self.directory.list(active_only=True)
                    if not homes or c.id in homes]
         state.slots.pop(QUESTION_SLOT, None)
@@ -99,7 +122,7 @@ class CommunityRoute:
         self.residents.remember(state.openid, chosen.id)
         question = state.slots.pop(QUESTION_SLOT, None)
         with context.serving(chosen):
-            said = self.texts("community_set", name=chosen.name)
+            said = self.texts("community_set", community=chosen.name)
             if question is None:
                 said += self.texts("community_set_outro")
         return CommunityStep(chosen, [Reply(text=said)], text=question)
@@ -109,10 +132,16 @@ class CommunityRoute:
               state: ConversationState) -> Reply:
         state.slots[OFFER_SLOT] = [c.id for c in choices]
         lines = [self.texts(intro)]
-        lines += [self.texts("community_ask_item", number=i, name=c.name)
+        lines += [self.texts("community_ask_item", number=i, community=c.name)
                   for i, c in enumerate(choices, 1)]
         lines.append(self.texts("community_ask_outro"))
         return Reply(text="\n".join(lines))
+
+    @staticmethod
+    def _only_names(text: str, community: CommunityInfo) -> bool:
+        for name in community.names:
+            text = text.replace(name, "")
+        return not FILLER.sub("", text)
 
     def _picked(self, text: str, offered: list[int]) -> CommunityInfo | None:
         number = menu_choice(text)

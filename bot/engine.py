@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import policy
-from bot.community_route import CommunityRoute
+from bot.community_route import CommunityRoute, joined
 from bot.handover import Handover
 from bot.inbound import Inbound
 from bot.menu import command_key, menu_choice, menu_decision
@@ -66,8 +66,10 @@ class Engine:
     # -- events -------------------------------------------------------------
     def on_event(self, inbound: Inbound, state: ConversationState) -> list[Reply]:
         if inbound.event in ("subscribe", "subscribe_scan"):  # welcome + 猜你想问 card
-            return self.run(self.registry.get("action_welcome"), state,
-                            {"text": "", "intent": {}, "entities": [], "metadata": {}}, None)
+            asked = self.community.welcome(state) if self.community else None
+            return asked or self.run(self.registry.get("action_welcome"), state,
+                                     {"text": "", "intent": {}, "entities": [],
+                                      "metadata": {}}, None)
         if inbound.event == "click":
             decision = menu_decision(inbound.event_key)
             if decision is None:
@@ -124,12 +126,17 @@ class Engine:
         with context.serving(step.community):
             if step.text != text:  # the question held while the community was asked
                 text, decision = step.text, self.understand(step.text)
-            return step.replies + self.answer(text, decision, state, message_id, menu)
+            return joined(step.replies, self.answer(text, decision, state, message_id, menu))
 
     def understand(self, text: str) -> Decision:
-        """A bare keyword stands for its menu button; anything else goes to the NLU."""
+        """A bare keyword stands for its menu button; anything else goes to the NLU
+        (without "I live in <community>", which the community route reads instead)."""
         command = command_key(text)
-        return (command and menu_decision(command)) or self.nlu.understand(text)
+        if command:
+            return menu_decision(command) or self.nlu.understand(text)
+        if self.community is not None:
+            text = self.community.directory.without_mentions(text)
+        return self.nlu.understand(text)
 
     def answer(self, text: str, decision: Decision, state: ConversationState,
                message_id: int | None, menu: Decision | None = None) -> list[Reply]:

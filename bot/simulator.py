@@ -64,6 +64,7 @@ def page() -> str:
     return render_template(
         "simulator.html",
         property_name=config.service.property_name,
+        personas=current_app.extensions.get("wuye_personas", []),
         encrypted=bool(config.wechat.aes_key),
         has_fake=_services().fake_wechat is not None,
         menu=(menus.live() if menus is not None else default_menu()).definition,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +20,24 @@ CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
 # A mention must be at least this long to count (a two-character alias like 翠湖 is fine).
 MIN_ALIAS_CHARS = 2
+
+
+_LIVES = r"(?:我(?:们|家)?(?:是|住在|住|家在)|住在)"
+_AFTER = r"(?:小区|社区)?的?(?:业主|住户|租户)?[，,。！!？?\s]*"
+
+
+@lru_cache(maxsize=32)
+def _mention_pattern(full: tuple[str, ...], aliases: tuple[str, ...]) -> re.Pattern[str]:
+    """A community named as where one lives (我是蓝湾雅苑的业主，/ 我住蓝湾 / 蓝湾小区的).
+    A full name goes wherever it is; a short alias only where it stands for the
+    community, not inside a longer name (翠湖中心 is an office tower, not 翠湖)."""
+    names = "|".join(re.escape(n) for n in full)
+    parts = [rf"{_LIVES}?(?:{names}){_AFTER}"] if full else []
+    if aliases:
+        short = "|".join(re.escape(n) for n in aliases)
+        parts += [rf"{_LIVES}?(?:{short})(?:(?=[的小业住，,。！!？?\s]){_AFTER}|$)",
+                  rf"{_LIVES}(?:{short})[，,。\s]*"]
+    return re.compile("|".join(parts))
 
 
 class CommunityError(ValueError):
@@ -157,11 +176,43 @@ class Communities:
                 raise
             return found
 
+    def update(self, code: str, **values: Any) -> CommunityInfo:
+        """Change some of a community's facts (name, phones, hours, aliases...)."""
+        allowed = {"name", "hotline", "emergency_phone", "weekday_hours", "weekend_hours",
+                   "holidays", "address", "aliases", "duty_departments", "active"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise CommunityError(f"{sorted(unknown)[0]}: not a community setting")
+        for key in ("weekday_hours", "weekend_hours"):
+            if key in values:
+                values[key] = _check_hours(str(values[key]), key)
+        with transaction(self.sessions) as session:
+            row = session.scalars(select(Community).where(Community.code == code)).first()
+            if row is None:
+                raise CommunityError(f"unknown community {code!r}")
+            for key, value in values.items():
+                setattr(row, key, list(value) if key in ("aliases", "duty_departments")
+                        else value)
+            session.flush()
+            return CommunityInfo.of(row)
+
     def mentioned(self, text: str) -> CommunityInfo | None:
         """The one community whose name or alias the text contains (None if none or two)."""
         found = {c.id: c for c in self.list(active_only=True)
                  if any(name in text for name in c.names)}
         return next(iter(found.values())) if len(found) == 1 else None
+
+    def without_mentions(self, text: str) -> str:
+        """The text with "I live in …" left out: the NLU decides by topic, and a
+        community's name says nothing about the topic (it only confuses it)."""
+        known = self.list(active_only=True)
+        full = tuple(sorted({c.name for c in known}, key=len, reverse=True))
+        aliases = tuple(sorted({a for c in known for a in c.names} - set(full), key=len,
+                               reverse=True))
+        if not full:
+            return text
+        stripped = _mention_pattern(full, aliases).sub("", text).strip()
+        return stripped or text
 
     def names(self) -> list[str]:
         """Every community's names and aliases: data for the NLU (a name is not a topic)."""

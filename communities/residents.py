@@ -35,16 +35,22 @@ class ResidentCommunities:
             return session.scalar(select(Resident.community_id).where(
                 Resident.openid == openid))
 
-    def resolve(self, openid: str) -> CommunityInfo | None:
-        """The resident's community now, or None when it must be asked."""
+    def resolve(self, openid: str, remember: bool = False) -> CommunityInfo | None:
+        """The resident's community now, or None when it must be asked; `remember`
+        keeps it on the resident row (what per-community KPIs count by)."""
         homes = self.home_ids(openid)
         chosen = self.remembered_id(openid)
+        found: CommunityInfo | None
         if homes:
-            return self.directory.get(chosen if chosen in homes else homes[0])
-        if chosen is not None:
-            return self.directory.get(chosen)
-        active = self.directory.list(active_only=True)
-        return active[0] if len(active) == 1 else None
+            found = self.directory.get(chosen if chosen in homes else homes[0])
+        elif chosen is not None:
+            found = self.directory.get(chosen)
+        else:
+            active = self.directory.list(active_only=True)
+            found = active[0] if len(active) == 1 else None
+        if remember and found is not None and found.id != chosen:
+            self.remember(openid, found.id)
+        return found
 
     def remember(self, openid: str, community_id: int) -> None:
         """Keep the resident's choice (the resident row is made if the push had none yet)."""

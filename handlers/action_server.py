@@ -7,14 +7,18 @@ server is rasa-sdk's own Sanic endpoint, bound to loopback by default.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from rasa_sdk import Action
+from rasa_sdk import Action, Tracker
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
+from communities import context
+from communities.residents import ResidentCommunities
 from core.config import Config, load_config
 from core.db import make_engine, make_session_factory, upgrade
 from handlers.deps import HandlerDeps
@@ -32,10 +36,30 @@ def served_actions(deps: HandlerDeps) -> list[Action]:
             TicketStatusAction(deps), TicketRatingAction(deps)]
 
 
+class ForResidentsCommunity(Action):
+    """Runs an action for the community of the tracker's resident, as the engine does."""
+
+    def __init__(self, inner: Action, residents: ResidentCommunities) -> None:
+        self.inner = inner
+        self.residents = residents
+
+    def name(self) -> str:
+        return self.inner.name()
+
+    async def run(self, dispatcher: Any, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        with context.serving(self.residents.resolve(tracker.sender_id)):
+            result = self.inner.run(dispatcher, tracker, domain)
+            if inspect.isawaitable(result):
+                result = await result
+            return list(result or [])
+
+
 def build_executor(deps: HandlerDeps) -> ActionExecutor:
     executor = ActionExecutor()
+    residents = ResidentCommunities(deps.sessions)
     for action in served_actions(deps):
-        executor.register_action(action)
+        executor.register_action(ForResidentsCommunity(action, residents))
     return executor
 
 

@@ -34,6 +34,11 @@ def _note_write() -> None:
     _local_generation = next(_local_writes)
 
 
+def note_bulk_write() -> None:
+    """Bulk writes made outside this repository (an import) signal their change too."""
+    _note_write()
+
+
 @dataclass(frozen=True)
 class Faq:
     """A detached, immutable copy of one FAQ entry."""

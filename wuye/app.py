@@ -12,7 +12,7 @@ import admin
 from bot import simulator, webhook
 from bot.fake_wechat import FakeWechatApi
 from core.config import Config, ServerConfig, load_config
-from handlers.tickets.demo import load_demo_households
+from wuye.demo import bind_demo_personas, load_demo_communities
 from wuye.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ def create_app(config: Config | None = None, services: Services | None = None,
     app.register_blueprint(webhook.bp)
     if config.server.demo:
         app.register_blueprint(simulator.bp)
-        load_demo_households(services.sessions)
+        load_demo_communities(services.sessions, services.config)
+        app.extensions["wuye_personas"] = bind_demo_personas(services.sessions)
     admin.register(app)
 
     @app.get("/healthz")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from core.config import ConfigError, load_config
 from core.db import upgrade
 from core.logging import configure_logging
-from wuye import cli_admin, cli_knowledge, cli_nlu, cli_tickets
+from wuye import cli_admin, cli_community, cli_knowledge, cli_nlu, cli_tickets
 
 log = logging.getLogger("wuye")
 
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_tickets.add_commands(sub)
     cli_admin.add_commands(sub)
     cli_knowledge.add_commands(sub)
+    cli_community.add_commands(sub)
     return parser
 
 

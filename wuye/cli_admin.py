@@ -22,6 +22,8 @@ def add_commands(subparsers: Any) -> None:
     add.add_argument("name", help="login name (lowercase letters, digits, . _ -)")
     add.add_argument("--role", choices=("agent", "admin"), default="agent")
     add.add_argument("--display-name", default="", help="name shown in the console")
+    add.add_argument("--community", action="append", default=[], metavar="CODE",
+                     help="serve only this community (repeatable; none: the whole company)")
     add.set_defaults(func=_user_add)
 
 
@@ -35,13 +37,18 @@ def _read_password() -> str:
 
 def _user_add(args: argparse.Namespace) -> int:
     from admin.users import UserError, UserStore
+    from communities.directory import Communities, CommunityError
+    from communities.staff import StaffScopes
 
     config = load_config()
     engine = make_engine(config.database_url)
     try:
-        store = UserStore(make_session_factory(engine))
+        sessions = make_session_factory(engine)
+        scope = [Communities(sessions).require(code).id for code in args.community]
+        store = UserStore(sessions)
         user = store.create(args.name, _read_password(), args.role, args.display_name)
-    except UserError as exc:
+        StaffScopes(sessions).set(user.id, scope)
+    except (UserError, CommunityError) as exc:
         print(f"无法创建用户：{exc}", file=sys.stderr)
         return 1
     finally:

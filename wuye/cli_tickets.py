@@ -40,6 +40,8 @@ def add_commands(subparsers: Any) -> None:
         parser_sub = parser.add_subparsers(dest=f"{name}_command", required=True)
         importer = parser_sub.add_parser("import", help=f"{helptext} from a CSV file")
         importer.add_argument("file", type=Path)
+        importer.add_argument("--community", metavar="CODE",
+                              help="the community the lines belong to (default: the first)")
         importer.set_defaults(func=func)
     actions = subparsers.add_parser("actions", help="run the rasa-sdk action server")
     actions.add_argument("--host", default="127.0.0.1")
@@ -118,12 +120,15 @@ def _tickets_show(args: argparse.Namespace) -> int:
 
 def _import(kind: str, args: argparse.Namespace) -> int:
     """One CSV import for the roster or the bills; a bad line is named in the error."""
+    from communities.directory import CommunityError
     from handlers.tickets.households import CsvImportError, import_bills, import_roster
+    from wuye.cli_community import community_id
 
     importer = import_roster if kind == "roster" else import_bills
     try:
-        count = importer(_sessions(load_config()), args.file)
-    except (CsvImportError, OSError) as exc:
+        sessions = _sessions(load_config())
+        count = importer(sessions, args.file, community_id(sessions, args.community))
+    except (CsvImportError, CommunityError, OSError) as exc:
         print(f"错误 / import failed: {exc}")
         return 1
     print(f"imported {count} {kind} lines")

@@ -227,6 +227,10 @@
   $("follow").addEventListener("click", () => send({ kind: "event", event: "subscribe" }, T.subscribe));
   $("unfollow").addEventListener("click", () => send({ kind: "event", event: "unsubscribe" }, T.unsubscribe));
   $("new-openid").addEventListener("click", () => switchTo(randomOpenid()));
+  // A demo resident (bound to a home in one community, in two, or none): their openid.
+  $("persona").addEventListener("change", (event) => {
+    switchTo(event.target.value || randomOpenid());
+  });
   openidInput.addEventListener("change", () => {
     const id = openidInput.value.trim();
     if (/^[A-Za-z0-9_-]{1,64}$/.test(id)) switchTo(id);

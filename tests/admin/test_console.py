@@ -170,13 +170,14 @@ def test_phone_is_masked_and_every_reveal_is_logged(
     pusher: Any, agent: Staff, services: Any
 ) -> None:
     queued(pusher)
+    community_id = services.communities.first().id
     with transaction(services.sessions) as session:
-        household = Household(room_key="3-2-502", room="3栋2单元502", name="张三",
-                              phone="13800138000")
+        household = Household(community_id=community_id, room_key="3-2-502",
+                              room="3栋2单元502", name="张三", phone="13800138000")
         session.add(household)
         session.flush()
-        session.add(RoomBinding(openid=OPENID, room_key="3-2-502", room="3栋2单元502",
-                                household_id=household.id))
+        session.add(RoomBinding(openid=OPENID, community_id=community_id, room_key="3-2-502",
+                                room="3栋2单元502", household_id=household.id))
     detail = agent.get(conv()).json
     assert "13800138000" not in str(detail)
     assert detail["resident"]["rooms"][0]["phone"] == "138****8000"
