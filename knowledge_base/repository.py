@@ -110,7 +110,8 @@ def _snapshot(row: FaqEntry) -> dict[str, object]:
     return data
 
 
-def _record(session: Session, row: FaqEntry, action: str) -> None:
+def record_version(session: Session, row: FaqEntry, action: str) -> None:
+    """Keep the entry's current state as a version (every write path calls this)."""
     session.add(FaqVersion(faq_id=row.id, version=row.version, community_id=row.community_id,
                            snapshot=_snapshot(row), action=action, changed_by=row.updated_by,
                            changed_at=row.updated_at))
@@ -185,7 +186,7 @@ class FaqRepository:
             row.updated_at = utcnow()
             row.updated_by = updated_by
             session.flush()
-            _record(session, row, "enable" if enabled else "disable")
+            record_version(session, row, "enable" if enabled else "disable")
             saved = Faq.from_row(row)
         _note_write()
         return saved
@@ -279,7 +280,7 @@ def _write(session: Session, *, id: str, question: str, answer: str, category: s
     row.updated_at = utcnow()
     row.updated_by = updated_by
     session.flush()
-    _record(session, row, action)
+    record_version(session, row, action)
     return Faq.from_row(row)
 
 
