@@ -214,7 +214,7 @@ def confirm_import(token: str) -> Response:
     if not preview.ok:  # the knowledge base changed since the preview
         flash("导入文件有错误，未写入任何内容，请重新预览", "error")
         return redirect(url_for("kb.import_faq"))
-    changed = faq_io.apply(preview, _faqs(), _user())
+    changed = faq_io.apply(preview, _faqs(), _user(), auth.services().sessions)
     kb_audit.record(_user(), "faq_import", filename, f"{changed} entries")
     flash(f"已导入 {changed} 条（未变化的 {preview.counts()['unchanged']} 条已跳过）", "ok")
     return redirect(url_for("kb.faqs"))

@@ -53,7 +53,7 @@ class RowCheck:
     line: int
     values: dict[str, Any]
     errors: list[str] = field(default_factory=list)
-    action: str = ""  # create | update | unchanged
+    action: str = ""  # create | update | override | unchanged
 
     @property
     def ok(self) -> bool:
@@ -75,7 +75,8 @@ class Preview:
         return [row for row in self.rows if not row.ok]
 
     def counts(self) -> dict[str, int]:
-        counts = {"create": 0, "update": 0, "unchanged": 0, "error": len(self.errors)}
+        counts = {"create": 0, "update": 0, "override": 0, "unchanged": 0,
+                  "error": len(self.errors)}
         for row in self.rows:
             if row.ok:
                 counts[row.action] += 1
@@ -171,8 +172,12 @@ def check(rows: list[list[str]], repository: FaqRepository,
         if question and question in seen_questions:
             row.errors.append(f"标准问题与第 {seen_questions[question]} 行重复")
         seen_questions.setdefault(question, line)
+        current = existing.get(faq_id)
+        if current is not None and current.community_id is not None \
+                and current.community_id != row.values["community_id"]:
+            row.errors.append(f"编号 {faq_id} 是另一个小区专有的问题")
         if row.ok:
-            row.action = _action(existing.get(faq_id), row.values)
+            row.action = _action(current, row.values)
         checks.append(row)
     return Preview(checks)
 
@@ -240,6 +245,8 @@ def _time(value: str, label: str, errors: list[str]) -> datetime | None:
 def _action(current: Faq | None, values: dict[str, Any]) -> str:
     if current is None:
         return "create"
+    if current.community_id is None and values["community_id"] is not None:
+        return "override"  # a company topic imported for one community: its own answer
     same = (current.question == values["question"] and current.answer == values["answer"]
             and current.category == values["category"]
             and current.similar_questions == values["similar_questions"]
@@ -251,20 +258,35 @@ def _action(current: Faq | None, values: dict[str, Any]) -> str:
 
 
 # -- writing -------------------------------------------------------------------------------
-def apply(preview: Preview, repository: FaqRepository, updated_by: str) -> int:
-    """Write a clean preview (all rows or none); returns how many entries changed."""
+def apply(preview: Preview, repository: FaqRepository, updated_by: str,
+          sessions: sessionmaker[Session] | None = None) -> int:
+    """Write a clean preview (all rows or none); returns how many entries changed.
+
+    As `wuye faq import --community` does (knowledge_base.transfer), a company topic
+    imported for one community becomes that community's override, not a new owner."""
     if not preview.ok:
         raise ImportFormatError("导入文件有错误，未写入任何内容")
     changes = []
+    overrides = [row for row in preview.rows if row.action == "override"]
+    if overrides and sessions is not None:
+        from knowledge_base.overrides import CommunityKnowledge
+
+        knowledge = CommunityKnowledge(sessions)
+        for row in overrides:
+            values = row.values
+            knowledge.save_override(values["id"], values["community_id"], values["answer"],
+                                    question=values["question"],
+                                    similar_questions=values["similar_questions"],
+                                    enabled=values["enabled"], updated_by=updated_by)
     for row in preview.rows:
-        if row.action == "unchanged":
+        if row.action in ("unchanged", "override"):
             continue
         current = repository.get(row.values["id"])
         keywords = current.keywords if current is not None else []
         changes.append({**row.values, "keywords": keywords})
     if changes:
         repository.save_many(changes, updated_by=updated_by, action="import")
-    return len(changes)
+    return len(changes) + len(overrides)
 
 
 def community_codes(sessions: sessionmaker[Session]) -> dict[str, int]:

@@ -72,8 +72,8 @@ def test_a_clean_xlsx_import_creates_updates_and_skips(sessions: sessionmaker[Se
                        ["wifi", "设施", "有wifi吗", "", "您好，大堂和会所都有。", "是", None],
                        ["same", "设施", "不变的问题", "", "您好，不变。", "1", None]])
     preview = faq_io.import_file(sessions, "faq.xlsx", data)
-    assert preview.ok and preview.counts() == {"create": 1, "update": 1, "unchanged": 1,
-                                                "error": 0}
+    assert preview.ok and preview.counts() == {"create": 1, "update": 1, "override": 0,
+                                                "unchanged": 1, "error": 0}
     assert faq_io.apply(preview, repo, "boss") == 2
     laundry = repo.get("laundry")
     assert laundry is not None and laundry.similar_questions == ["洗衣房位置", "哪里洗衣服"]
@@ -105,3 +105,20 @@ def test_gbk_csv_from_excel_and_unreadable_files(sessions: sessionmaker[Session]
         faq_io.import_file(sessions, "faq.xlsx", b"not a zip")
     with pytest.raises(faq_io.ImportFormatError):
         faq_io.import_file(sessions, "faq.txt", b"x")
+
+
+def test_a_company_topic_imported_for_a_community_becomes_its_override(
+    sessions: sessionmaker[Session]
+) -> None:
+    from communities.directory import Communities
+    from knowledge_base.overrides import CommunityKnowledge
+
+    repo = FaqRepository(sessions)
+    repo.save(id="fee", question="物业费多少", answer="您好，每平米2元。")
+    lanwan = Communities(sessions).add("lanwan", "蓝湾雅苑").id
+    data = csv_bytes([HEADER, ["fee", "物业费", "物业费多少", "", "您好，每平米3元。", "1"]])
+    preview = faq_io.import_file(sessions, "faq.csv", data, lanwan)
+    assert preview.ok and preview.counts()["override"] == 1
+    assert faq_io.apply(preview, repo, "boss", sessions) == 1
+    assert repo.get("fee").answer == "您好，每平米2元。"  # type: ignore[union-attr]
+    assert CommunityKnowledge(sessions).resolve("fee", lanwan).answer == "您好，每平米3元。"
