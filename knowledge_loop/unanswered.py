@@ -153,7 +153,8 @@ class UnansweredQueue:
         return added
 
     def _cursor(self, session: Session, name: str) -> ScanCursor:
-        cursor = session.get(ScanCursor, name)
+        # Locked (PostgreSQL) so two processes scanning at once do not both take the rows.
+        cursor = session.get(ScanCursor, name, with_for_update=True)
         if cursor is None:
             cursor = ScanCursor(name=name, last_id=0)
             session.add(cursor)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.messages import MessageLog
@@ -132,11 +132,17 @@ class NoticeService:
     # -- sending -----------------------------------------------------------------------
     def send(self, notice_id: int) -> int:
         """Queue one template message per recipient, spread to the rate limit."""
+        # A conditional UPDATE claims the notice: of two processes (or two clicks)
+        # only one sees its row change, so a notice is never sent twice.
         with transaction(self.sessions) as session:
-            notice = session.get(Notice, notice_id, with_for_update=True)
-            if notice is None or notice.status not in ("draft", "scheduled"):
+            claimed = session.execute(update(Notice).where(
+                Notice.id == notice_id, Notice.status.in_(("draft", "scheduled")))
+                .values(status="sending").execution_options(synchronize_session=False))
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return 0
-            notice.status = "sending"
+            notice = session.get(Notice, notice_id)
+        if notice is None:
+            return 0
         recipients = self.recipients(notice)
         gap = timedelta(seconds=1 / self.config.knowledge.notice_rate_per_second)
         with transaction(self.sessions) as session:
@@ -189,7 +195,7 @@ class NoticeService:
 
     def _sync_reports(self) -> int:
         with transaction(self.sessions) as session:
-            cursor = session.get(ScanCursor, "notice_reports")
+            cursor = session.get(ScanCursor, "notice_reports", with_for_update=True)
             if cursor is None:
                 cursor = ScanCursor(name="notice_reports", last_id=0)
                 session.add(cursor)
