@@ -28,7 +28,6 @@ from knowledge_loop.retrain import RetrainBusyError
 from knowledge_loop.unanswered import UnansweredQueue
 from knowledge_loop.welcome import WelcomeCards
 from notices.service import TARGET_LABELS, Draft, NoticeError
-from wuye.understanding import thresholds
 
 bp = Blueprint("knowledge", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -64,7 +63,7 @@ def hit_test() -> str:
     if text:
         services = _services()
         result = run_hit_test(services.understander, _faqs(), services.config.nlu,
-                              thresholds(services.config.nlu), text)
+                              services.retrainer.thresholds, text)
     return render_template("admin_hit_test.html", text=text, result=result)
 
 
@@ -75,14 +74,16 @@ def hit_test_json() -> Response:
         return jsonify(error="bad_text", message="请输入要测试的句子"), 400  # type: ignore[return-value]
     services = _services()
     return jsonify(run_hit_test(services.understander, _faqs(), services.config.nlu,
-                                thresholds(services.config.nlu), text).to_json())
+                                services.retrainer.thresholds, text).to_json())
 
 
 # -- unanswered queue -----------------------------------------------------------------------
 @bp.get("/unanswered")
 def unanswered() -> str:
-    groups = _queue().groups()
-    return render_template("admin_unanswered.html", groups=groups, faqs=_faqs().list())
+    community = request.args.get("community", "")
+    groups = _queue().groups(int(community) if community.isdigit() else None)
+    return render_template("admin_unanswered.html", groups=groups, faqs=_faqs().list(),
+                           communities=_communities(), community=community)
 
 
 @bp.get("/unanswered/<int:key>")
