@@ -16,6 +16,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CANDIDATE_DIR = "candidates"
 ACTIVE = ("queued", "running")
+STALE_AFTER = timedelta(hours=1)
 # The figures a deployment decision weighs (each set's mean of these).
 SCORED = ("accuracy", "faq_top1", "unanswerable_not_answered", "emergency_recall")
 
@@ -81,6 +83,11 @@ class Retrainer:
     def start(self, by: str, force: bool = False, background: bool = True) -> int:
         """Queue a job and run it (in a thread unless `background` is False)."""
         with transaction(self.sessions) as session:
+            # A job whose process died mid-run would block retraining for good.
+            for stale in session.scalars(select(TrainingJob).where(
+                    TrainingJob.status.in_(ACTIVE),
+                    TrainingJob.created_at < utcnow() - STALE_AFTER)):
+                stale.status, stale.error = "failed", "训练进程中断"
             busy = session.scalar(select(TrainingJob.id).where(TrainingJob.status.in_(ACTIVE)))
             if busy is not None:
                 raise RetrainBusyError(str(busy))
