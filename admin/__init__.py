@@ -7,10 +7,11 @@ from typing import Any
 
 def register(app: Any) -> None:
     """Add the console, its live stream, sign-in and admin pages."""
-    from admin import auth, console, faq, knowledge, pages, stream
+    from admin import auth, console, faq, knowledge, outreach, pages, stream
 
     services = app.extensions["wuye"]
     auth.configure(app)
-    for blueprint in (auth.bp, console.bp, stream.bp, pages.bp, faq.bp, knowledge.bp):
+    for blueprint in (auth.bp, console.bp, stream.bp, pages.bp, faq.bp, knowledge.bp,
+                      outreach.bp):
         app.register_blueprint(blueprint)
     pages.seed_canned(services.sessions)
