@@ -58,6 +58,30 @@ def default_trainer() -> NluModel:
     return train(training_examples())
 
 
+def live_examples(sessions: sessionmaker[Session]) -> list[Any]:
+    """nlu/data's examples plus the live entries' questions: what admins added (new
+    entries, similar questions from the queue) is learnt, not only retrieved."""
+    from nlu.dataset import Example, training_examples
+
+    examples = training_examples()
+    known = {e.text for e in examples}
+    for entry in FaqRepository(sessions).list(enabled_only=True):
+        for text in dict.fromkeys([entry.question, *entry.similar_questions]):
+            if text not in known:
+                examples.append(Example(text, "faq", entry.id))
+                known.add(text)
+    return examples
+
+
+def live_trainer(sessions: sessionmaker[Session]) -> Callable[[], NluModel]:
+    """The services' trainer: the model learns the knowledge base as it is now."""
+    def trainer() -> NluModel:
+        from nlu.model import train
+
+        return train(live_examples(sessions))
+    return trainer
+
+
 def score(report: dict[str, dict[str, float | None]]) -> float:
     """One number per model: the mean of the scored figures over every set."""
     values = [v for figures in report.values() for k, v in figures.items()

@@ -30,7 +30,7 @@ from core.redis import connect_redis
 from handlers.deps import HandlerDeps
 from handlers.registry import Registry, build_actions
 from knowledge_base.repository import FaqRepository
-from knowledge_loop.retrain import Retrainer
+from knowledge_loop.retrain import Retrainer, live_trainer
 from notices.service import NoticeService
 from wuye.understanding import build_understander, thresholds
 
@@ -96,7 +96,8 @@ def build_services(config: Config, migrate: bool = True,
     engine = Engine(config, states, messages, understander, registry, deps.texts, handover,
                     community=route)
     gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox)
-    retrainer = Retrainer(sessions, config, thresholds(config.nlu), understander)
+    retrainer = Retrainer(sessions, config, thresholds(config.nlu), understander,
+                          trainer=live_trainer(sessions))
     notices = NoticeService(sessions, outbox, config)
     menus = MenuStore(sessions, wechat_api)
     return Services(

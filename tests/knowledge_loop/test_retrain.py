@@ -16,7 +16,7 @@ from core.config import Config
 from core.db import transaction
 from core.models.knowledge_loop import UnansweredItem
 from knowledge_base.repository import FaqRepository
-from knowledge_loop.retrain import Retrainer
+from knowledge_loop.retrain import Retrainer, live_examples
 from nlu.dataset import training_examples
 from nlu.live import LiveUnderstander
 from nlu.model import NluModel, load, newest_artifact, train
@@ -115,3 +115,12 @@ def test_retraining_from_the_admin_page_runs_in_the_background(
     assert "未上线" in page and "强制上线" in page
     admin_staff.form(f"/admin/training/{job_id}/deploy", {})
     assert admin_staff.get(f"/admin/api/training/{job_id}").json["status"] == "deployed"
+
+
+def test_retraining_learns_the_live_entries(services: Any) -> None:
+    FaqRepository(services.sessions).save(
+        id="laundry", question="小区有洗衣房吗", answer="您好，在3栋负一层。",
+        similar_questions=["洗衣房在哪", "哪里可以洗衣服"])
+    learnt = {(e.text, e.faq_id) for e in live_examples(services.sessions)}
+    assert {("小区有洗衣房吗", "laundry"), ("哪里可以洗衣服", "laundry")} <= learnt
+    assert len(learnt) == len(live_examples(services.sessions))  # each text once
