@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import KnowledgeConfig
 from core.db import transaction, utcnow
+from core.models import Message
 from core.models.knowledge_loop import AnswerFeedback
 
 # The numbered reply → (helpful, reason); the prompt text lists them in this order.
@@ -85,9 +86,15 @@ class FeedbackStore:
             row = session.scalars(select(AnswerFeedback).where(
                 AnswerFeedback.openid == openid).order_by(AnswerFeedback.id.desc())
                 .limit(1)).first()
-        if row is None or not row.asked or row.answered_at is not None or row.asked_at < since:
-            return None
-        return row.id
+            if row is None or not row.asked or row.answered_at is not None \
+                    or row.asked_at < since:
+                return None
+            # Only the very next message answers it: once the resident said something
+            # else (a form's numbered question may follow), a digit is not feedback.
+            since_asked = session.scalar(select(func.count()).select_from(Message).where(
+                Message.openid == openid, Message.direction == "in",
+                Message.created_at > row.asked_at))
+        return row.id if int(since_asked or 0) <= 1 else None
 
     def claims(self, openid: str, text: str) -> bool:
         return parse_choice(text) is not None and self.pending(openid) is not None

@@ -85,3 +85,13 @@ def test_welcome_card_offers_the_most_asked_and_a_number_answers(
     assert overview.index(services.faqs.get("office_hours").question) < \
         overview.index(services.faqs.get("fee_payment").question)
     assert pusher.text("o_w2", "2").text == services.faqs.get("fee_payment").answer
+
+
+def test_a_digit_after_another_message_is_not_feedback(services: Any, pusher: Any,
+                                                       outbox_texts: Any) -> None:
+    for question in ("物业费怎么交", "门禁卡丢了怎么办", "服务中心几点上班"):
+        pusher.text("o_later", question)
+    assert any(PROMPT in t for t in outbox_texts("o_later"))
+    pusher.text("o_later", "你好")
+    assert "感谢您的反馈" not in pusher.text("o_later", "1").text
+    assert FeedbackStore(services.sessions).summary("office_hours").helpful == 0
