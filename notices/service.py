@@ -80,6 +80,8 @@ class NoticeService:
     # -- composing ---------------------------------------------------------------------
     def create(self, draft: Draft, by: str) -> int:
         check(draft)
+        if not self.config.knowledge.notice_template_id:
+            raise NoticeError("尚未配置通知模板（knowledge.notice_template_id），无法发送模板消息")
         status = "scheduled" if draft.scheduled_at and draft.scheduled_at > utcnow() else "draft"
         with transaction(self.sessions) as session:
             notice = Notice(title=draft.title.strip(), body=draft.body.strip(),
