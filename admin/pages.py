@@ -94,17 +94,41 @@ def seed_canned(sessions: sessionmaker[Session]) -> None:
 # -- users ---------------------------------------------------------------------------------
 @bp.get("/users")
 def users() -> str:
-    return render_template("admin_users.html", users=UserStore(auth.services().sessions).list(),
-                           roles=ROLES)
+    services = auth.services()
+    scopes = StaffScopes(services.sessions)
+    listed = UserStore(services.sessions).list()
+    return render_template("admin_users.html", users=listed, roles=ROLES,
+                           communities=services.communities.list(),
+                           scopes={u.id: scopes.of(u.id) for u in listed},
+                           company_admin=scopes.of(auth.current_user().id) is None)
+
+
+@bp.post("/users/<int:user_id>/communities")
+def set_communities(user_id: int) -> Response:
+    """Scope a user to some communities (none ticked: the whole company)."""
+    services = auth.services()
+    scopes = StaffScopes(services.sessions)
+    if scopes.of(auth.current_user().id) is not None:
+        flash("只有负责全部小区的主管可以调整负责小区", "error")
+        return redirect(url_for("admin.users"))
+    known = {c.id for c in services.communities.list()}
+    chosen = [int(v) for v in request.form.getlist("community") if v.isdigit()]
+    scopes.set(user_id, [c for c in chosen if c in known])
+    flash("已更新负责小区", "ok")
+    return redirect(url_for("admin.users"))
 
 
 @bp.post("/users")
 def add_user() -> Response:
     form = request.form
     try:
-        user = UserStore(auth.services().sessions).create(
+        sessions = auth.services().sessions
+        user = UserStore(sessions).create(
             form.get("username", ""), form.get("password", ""), form.get("role", "agent"),
             form.get("display_name", ""))
+        scope = StaffScopes(sessions).of(auth.current_user().id)
+        if scope is not None:  # a community's supervisor adds staff for that community
+            StaffScopes(sessions).set(user.id, scope)
         flash(f"已创建用户 {user.username}", "ok")
     except UserError as exc:
         flash(str(exc), "error")

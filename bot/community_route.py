@@ -5,8 +5,10 @@
 - infers the community from a name mentioned in any message, for an unbound
   resident or one with a home there (a switch);
 - switches on request (切换小区) between the communities of the resident's homes;
-- asks an unbound resident once, when there is more than one community, and keeps
-  the question to answer it right after the choice.
+- asks an unbound resident once, when there is more than one community and the
+  answer depends on it (a fee that differs, a ticket that must belong to one), and
+  keeps the question to answer it right after the choice; what is the same
+  everywhere is answered at once.
 Emergencies and requests for a person are never held up by the question.
 The choice is remembered on the resident row (communities.residents).
 """
@@ -23,6 +25,8 @@ from communities import context
 from communities.directory import CommunityInfo
 from communities.residents import ResidentCommunities
 from handlers.texts import Texts
+from knowledge_base.overrides import CommunityKnowledge
+from nlu.decision import Decision
 
 SWITCH = re.compile(r"^\s*(?:我要|我想|帮我)?(?:切换|更换|换|选择|重选)(?:一下)?(?:小区|社区|项目)"
                     r"\s*[。.!！?？]?\s*$")
@@ -30,6 +34,8 @@ SWITCH = re.compile(r"^\s*(?:我要|我想|帮我)?(?:切换|更换|换|选择|�
 FILLER = re.compile(r"我是|我住在|我住|住在|我们|我家|业主|小区|社区|这边|那边|好的"
                     r"|是|的|在|嗯|哦|啊|呢|[\s，,。.!！?？~～、:：]")
 NEVER_HOLD = frozenset({"emergency", "human"})
+# A ticket belongs to one community: know which before the form starts.
+NEEDS_COMMUNITY = frozenset({"repair", "complaint", "suggestion", "service_request"})
 OFFER_SLOT = "community_offer"      # community ids offered as a numbered list
 QUESTION_SLOT = "community_question"  # the message that was held for the question
 ASKED_SLOT = "community_asked"      # asked once in this conversation
@@ -57,12 +63,14 @@ class CommunityRoute:
         self.residents = residents
         self.directory = residents.directory
         self.texts = texts
+        self.knowledge = CommunityKnowledge(residents.sessions)
 
     def resolve(self, openid: str) -> CommunityInfo | None:
         return self.residents.resolve(openid)
 
-    def step(self, state: ConversationState, text: str, intent: str) -> CommunityStep:
+    def step(self, state: ConversationState, text: str, decision: Decision) -> CommunityStep:
         """Decide the community for this message; maybe answer the message itself."""
+        intent = decision.intent
         openid = state.openid
         current = self.residents.resolve(openid, remember=True)
         homes = self.residents.home_ids(openid)
@@ -82,7 +90,8 @@ class CommunityRoute:
             return self._chosen(state, chosen)
         if SWITCH.match(text):
             return self._offer_switch(state, current, homes)
-        if current is None and not state.slots.get(ASKED_SLOT) and not state.active_loop:
+        if current is None and not state.slots.get(ASKED_SLOT) and not state.active_loop \
+                and self.depends_on_community(decision):
             return self._ask(state, text)
         # A question about another community (蓝湾雅苑停车费多少) is answered for it.
         return CommunityStep(mentioned or current, text=text)
@@ -136,6 +145,12 @@ class CommunityRoute:
                   for i, c in enumerate(choices, 1)]
         lines.append(self.texts("community_ask_outro"))
         return Reply(text="\n".join(lines))
+
+    def depends_on_community(self, decision: Decision) -> bool:
+        """Would the reply differ between communities?"""
+        if decision.intent in NEEDS_COMMUNITY:
+            return True
+        return decision.faq_id is not None and self.knowledge.varies(decision.faq_id)
 
     @staticmethod
     def _only_names(text: str, community: CommunityInfo) -> bool:

@@ -120,7 +120,7 @@ class Engine:
             return []
         if self.community is None:
             return self.answer(text, decision, state, message_id, menu)
-        step = self.community.step(state, text, decision.intent)
+        step = self.community.step(state, text, decision)
         if step.text is None:
             return step.replies
         with context.serving(step.community):

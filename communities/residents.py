@@ -37,7 +37,9 @@ class ResidentCommunities:
 
     def resolve(self, openid: str, remember: bool = False) -> CommunityInfo | None:
         """The resident's community now, or None when it must be asked; `remember`
-        keeps it on the resident row (what per-community KPIs count by)."""
+        keeps a home's community on the resident row (what per-community KPIs count by).
+        The only community of a one-community install is not remembered: when a second
+        one is added, an unbound resident is asked."""
         homes = self.home_ids(openid)
         chosen = self.remembered_id(openid)
         found: CommunityInfo | None
@@ -48,7 +50,7 @@ class ResidentCommunities:
         else:
             active = self.directory.list(active_only=True)
             found = active[0] if len(active) == 1 else None
-        if remember and found is not None and found.id != chosen:
+        if remember and homes and found is not None and found.id != chosen:
             self.remember(openid, found.id)
         return found
 

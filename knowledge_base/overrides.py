@@ -69,6 +69,15 @@ class CommunityKnowledge:
                                    version=override.version, updated_at=override.updated_at,
                                    updated_by=override.updated_by, community_id=community_id)
 
+    def varies(self, faq_id: str) -> bool:
+        """Does the answer depend on the community (an override, or one community's own)?"""
+        with self._sessions() as session:
+            entry = session.get(FaqEntry, faq_id)
+            if entry is not None and entry.community_id is not None:
+                return True
+            return session.scalar(select(FaqOverride.faq_id).where(
+                FaqOverride.faq_id == faq_id, FaqOverride.enabled.is_(True)).limit(1)) is not None
+
     def belongs_elsewhere(self, faq_id: str, community_id: int | None) -> bool:
         """True when the topic exists but only for another community."""
         entry = self._entries.get(faq_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from communities.residents import ResidentCommunities
 from handlers.tickets.inspect import bound_rooms, tickets_for
 from wuye.services import Services
 
@@ -13,10 +12,8 @@ LAST_MESSAGES = 20
 
 def inspect_resident(services: Services, openid: str) -> dict[str, Any]:
     state = services.states.load(openid)
-    community = ResidentCommunities(services.sessions, services.communities).resolve(openid)
     return {
         "openid": openid,
-        "community": community.code if community else None,
         "handover": state.handover,
         "bound_rooms": bound_rooms(services.sessions, openid),
         "tickets": tickets_for(services.sessions, openid),

@@ -81,3 +81,20 @@ def test_kpis_are_counted_per_community(
     admin = scoped(make_staff, services, "lanwanboss", two["lanwan"], role="admin")
     page = admin.get("/admin/kpi").text
     assert "转人工 2 /" in page
+
+
+def test_company_admin_scopes_a_user_on_the_users_page(
+        services: Any, make_staff: Callable[..., Staff], two: dict[str, CommunityInfo]) -> None:
+    boss = make_staff("boss3", "admin")
+    agent = make_staff("agent3")
+    response = boss.form(f"/admin/users/{agent.user.id}/communities",
+                         {"community": str(two["lanwan"].id)})
+    assert response.status_code == 302
+    scopes = StaffScopes(services.sessions)
+    assert scopes.of(agent.user.id) == {two["lanwan"].id}
+    assert "蓝湾雅苑" in boss.get("/admin/users").text
+    local_boss = scoped(make_staff, services, "boss4", two["cuihu"], role="admin")
+    local_boss.form(f"/admin/users/{agent.user.id}/communities", {})
+    assert scopes.of(agent.user.id) == {two["lanwan"].id}  # only a company admin may
+    boss.form(f"/admin/users/{agent.user.id}/communities", {})
+    assert scopes.of(agent.user.id) is None

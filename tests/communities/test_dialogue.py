@@ -55,10 +55,21 @@ def test_unbound_resident_is_asked_once_then_the_question_is_answered(
 def test_unbound_resident_who_does_not_answer_is_not_asked_again(
         pusher: Any, two: dict[str, CommunityInfo]) -> None:
     openid = "o_busy_resident"
-    assert ASKED in pusher.text(openid, "你好").text
+    assert ASKED in pusher.text(openid, FEE_QUESTION).text
     reply = pusher.text(openid, "快递放在哪里取").text
     assert ASKED not in reply and "快递" in reply
-    assert ASKED not in pusher.text(openid, FEE_QUESTION).text
+    assert ASKED not in pusher.text(openid, "地下车位月租多少钱").text
+
+
+def test_unbound_resident_is_not_asked_what_is_the_same_everywhere(
+        pusher: Any, services: Any, two: dict[str, CommunityInfo]) -> None:
+    openid = "o_general_question"
+    assert ASKED not in pusher.text(openid, "你好").text
+    reply = pusher.text(openid, "快递放在哪里取").text
+    assert reply == services.faqs.get("express_parcel").answer
+    assert ASKED in pusher.text(openid, "卫生间漏水了").text  # a ticket needs its community
+    started = pusher.text(openid, "1").text  # the held repair starts, for 翠湖花园
+    assert "翠湖花园" in started and "房号" in started
 
 
 def test_community_named_in_a_message_is_inferred_and_remembered(
