@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import select
 
 from admin import auth, kb_audit
 from communities.directory import Communities
@@ -135,6 +136,24 @@ def dismiss() -> Response:
     kb_audit.record(_user(), "queue_dismiss", "", f"{count} items")
     flash(f"已忽略 {count} 条", "ok")
     return redirect(url_for("knowledge.unanswered"))
+
+
+@bp.get("/replies/<int:message_id>")
+def reply_page(message_id: int) -> Any:
+    """From the console: an agent's reply, to save as an entry's answer or a new entry."""
+    with _services().sessions() as session:
+        message = session.get(Message, message_id)
+        asked = None
+        if message is not None:
+            asked = session.scalars(select(Message).where(
+                Message.openid == message.openid, Message.direction == "in",
+                Message.id < message.id, Message.msg_type.in_(("text", "voice")))
+                .order_by(Message.id.desc()).limit(1)).first()
+    if message is None or message.sender != "agent":
+        flash("找不到这条客服回复", "error")
+        return redirect(url_for("knowledge.unanswered"))
+    return render_template("admin_reply_answer.html", message=message,
+                           question=asked.text if asked else "", faqs=_faqs().list())
 
 
 @bp.post("/replies/<int:message_id>/answer")

@@ -74,6 +74,10 @@ def test_an_agents_reply_becomes_an_entrys_answer(
     page = admin_staff.get(f"/admin/unanswered/{group.key}").text
     assert reply in page
     message_id = queue.agent_replies(group.items)[0].id
+    from_console = admin_staff.get(f"/admin/replies/{message_id}").text  # the console's link
+    assert reply in from_console and "小区有没有洗衣房" in from_console
+    assert 'data-admin="1"' in admin_staff.get("/console").text
+    assert 'data-admin="0"' in agent.get("/console").text
     admin_staff.form(f"/admin/replies/{message_id}/answer",
                      {"faq_id": "hotline", "ids": ",".join(map(str, group.ids))})
     assert services.faqs.get("hotline").answer == reply
