@@ -102,3 +102,12 @@ def test_export_xlsx_has_every_entry(admin_staff: Staff, services: Any) -> None:
     ids = {row[0].value for row in sheet.iter_rows(min_row=2)}
     assert ids == {f.id for f in services.faqs.list()}
     assert admin_staff.get("/admin/faq/export.csv").data.startswith("\ufeff编号".encode())
+
+
+def test_every_knowledge_page_renders_for_an_admin(admin_staff: Staff) -> None:
+    for path in ("/admin/faq", "/admin/faq/new", "/admin/faq/fee_payment", "/admin/faq/import",
+                 "/admin/hit-test", "/admin/unanswered", "/admin/training", "/admin/notices",
+                 "/admin/menu", "/admin/welcome", "/admin/faq?q=不存在的词&enabled=1"):
+        response = admin_staff.get(path)
+        assert response.status_code == 200, path
+        assert "请先登录" not in response.text
