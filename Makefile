@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean system-deps
+.PHONY: run test lint bench clean system-deps prod-smoke
 
 $(STAMP): pyproject.toml nlu/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ system-deps:
 
 test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# PostgreSQL + Redis + gunicorn (2 workers) + `wuye worker` + nginx on loopback.
+prod-smoke: system-deps $(STAMP)
+	$(BIN)/python -m pytest -q -m prod_stack tests/wuye/test_production.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,9 +1,9 @@
 """Signing in to the console: sessions, roles, CSRF on every change, login throttling.
 
 Every console and admin route is guarded at the blueprint level (`guard`), so a
-new route cannot forget its check. Sessions are Flask's signed cookie holding
-the user id; the account is re-read on every request, so a deactivated user is
-out at once. Failed logins are counted in Redis per username and per address.
+new route cannot forget its check. Sessions live in Redis (admin/sessions.py) and
+hold the user id; the account is re-read on every request, so a deactivated user
+is out at once. Failed logins are counted in Redis per username and per address.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -26,6 +27,7 @@ from flask import (
     url_for,
 )
 
+from admin.sessions import RedisSessionInterface, ServerSession
 from admin.users import User, UserStore
 
 # Public: the sign-in page and the console's script and styles (they hold no data).
@@ -148,16 +150,35 @@ def login() -> Any:
 
 def _sign_in(user: User) -> Response:
     services().redis.delete(_fail_keys(user.username)[0])
-    session.clear()  # no fixation: a fresh session (and CSRF token) after login
-    session.permanent = True
+    session.clear()  # no fixation: a fresh session id (and CSRF token) after login
+    if isinstance(session, ServerSession):
+        session.rotate()
     session["uid"] = user.id
     csrf_token()
     users().set_presence(user.id, "online")
     services().handover.publish({"type": "presence", "agent_id": user.id, "presence": "online"})
-    target = request.args.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("console.page")
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next") or ""))
+
+
+_CONTROL = frozenset(chr(c) for c in (*range(32), 127))
+
+
+def safe_next(target: str) -> str:
+    """A same-site path to return to after sign-in, or the console.
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as a slash,
+    so `/%09/evil`, `/\\evil` and `//evil` all leave the site; anything with such
+    characters (raw or percent-encoded), a scheme or a host is refused.
+    """
+    default = url_for("console.page")
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith("//") or "\\" in form \
+                or any(ch in _CONTROL for ch in form):
+            return default
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return default
+    return target
 
 
 @bp.post("/console/logout")
@@ -172,10 +193,16 @@ def logout() -> Response:
 
 
 def configure(app: Any) -> None:
-    """Cookie and session settings, and the template helpers every page uses."""
-    hours = app.extensions["wuye"].config.console.session_hours
+    """Server-side sessions, cookie settings, and the template helpers every page uses."""
+    wuye = app.extensions["wuye"]
+    console = wuye.config.console
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
+    app.config["SESSION_COOKIE_SECURE"] = console.secure_cookie
+    app.config["SESSION_COOKIE_NAME"] = "wuye_session"
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=console.session_hours)
+    app.session_interface = RedisSessionInterface(
+        wuye.redis, idle_seconds=console.idle_minutes * 60,
+        max_seconds=console.session_hours * 3600)
     app.jinja_env.globals.setdefault("csrf_token", csrf_token)
     app.jinja_env.globals.setdefault("current_user", current_user)

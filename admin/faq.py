@@ -74,8 +74,7 @@ def bulk() -> Response:
     ids = request.form.getlist("ids")
     enabled = request.form.get("enabled") == "1"
     changed = _faqs().set_many_enabled(ids, enabled, updated_by=_user())
-    kb_audit.record(_user(), "faq_bulk_enable" if enabled else "faq_bulk_disable",
-                    ",".join(ids)[:120])
+    kb_audit.record("faq.bulk_enabled", ",".join(ids)[:120], f"enabled={enabled}")
     flash(f"已{'启用' if enabled else '停用'} {changed} 条", "ok")
     return redirect(url_for("kb.faqs"))
 
@@ -112,7 +111,7 @@ def save_faq(faq_id: str) -> Response:
                  enabled=form.get("enabled") == "1", updated_by=_user(),
                  community_id=int(community) if community.isdigit() else None,
                  valid_from=valid_from, valid_until=valid_until)
-    kb_audit.record(_user(), "faq_save", new_id)
+    kb_audit.record("faq.save", new_id)
     group = form.get("group", "")
     if group:  # created from an unanswered group: the group is resolved by this entry
         from knowledge_loop.unanswered import UnansweredQueue
@@ -146,7 +145,7 @@ def _form_error(faq_id: str, question: str, answer: str, form: Any,
 def toggle_faq(faq_id: str) -> Response:
     enabled = request.form.get("enabled") == "1"
     _faqs().set_enabled(faq_id, enabled, updated_by=_user())
-    kb_audit.record(_user(), "faq_enable" if enabled else "faq_disable", faq_id)
+    kb_audit.record("faq.enabled", faq_id, f"enabled={enabled}")
     flash("已更新", "ok")
     return redirect(request.referrer or url_for("kb.faqs"))
 
@@ -157,7 +156,7 @@ def rollback(faq_id: str, version: int) -> Response:
     if saved is None:
         flash("找不到该版本", "error")
     else:
-        kb_audit.record(_user(), "faq_rollback", faq_id, f"to v{version} as v{saved.version}")
+        kb_audit.record("faq.rollback", faq_id, f"to v{version} as v{saved.version}")
         flash(f"已回滚到 v{version}（保存为 v{saved.version}）", "ok")
     return redirect(url_for("kb.edit_faq", faq_id=faq_id))
 
@@ -215,7 +214,7 @@ def confirm_import(token: str) -> Response:
         flash("导入文件有错误，未写入任何内容，请重新预览", "error")
         return redirect(url_for("kb.import_faq"))
     changed = faq_io.apply(preview, _faqs(), _user(), auth.services().sessions)
-    kb_audit.record(_user(), "faq_import", filename, f"{changed} entries")
+    kb_audit.record("faq.import", filename, f"{changed} entries")
     flash(f"已导入 {changed} 条（未变化的 {preview.counts()['unchanged']} 条已跳过）", "ok")
     return redirect(url_for("kb.faqs"))
 

@@ -1,14 +1,14 @@
-"""The one place knowledge-loop admin changes are recorded (FAQ, queue, notices, menu,
-retraining): each action calls `record` once, so pointing it at the audit log table
-is a change here only."""
+"""The knowledge loop's admin changes (FAQ, queue, retraining, notices, menu, welcome
+card) written to the audit log (admin/audit.py), each with its actor and address."""
 
 from __future__ import annotations
 
-import logging
+from flask import request
 
-log = logging.getLogger("wuye.audit")
+from admin import audit, auth
 
 
-def record(actor: str, action: str, target: str = "", detail: str = "") -> None:
-    """Who did what to which object."""
-    log.info("admin %s: %s %s %s", actor, action, target, detail[:200])
+def record(action: str, target: str = "", detail: str = "") -> None:
+    """Who (the signed-in admin) did what to which object, and from where."""
+    audit.record(auth.services().sessions, auth.current_user(), action, target, detail,
+                 request.remote_addr or "")

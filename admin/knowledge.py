@@ -112,7 +112,7 @@ def add_to_entry() -> Response:
     except KeyError:
         flash("请选择一个已有的问题", "error")
         return redirect(url_for("knowledge.unanswered"))
-    kb_audit.record(_user(), "queue_add_similar", faq_id, f"{len(ids)} items")
+    kb_audit.record("queue.add_similar", faq_id, f"{len(ids)} items")
     flash(f"已把 {added} 个问法加入 {faq_id} 的相似问题", "ok")
     return redirect(url_for("knowledge.unanswered"))
 
@@ -133,7 +133,7 @@ def new_from_group() -> Response:
 @bp.post("/unanswered/dismiss")
 def dismiss() -> Response:
     count = _queue().resolve_ids(_group_ids(), "ignored", _user())
-    kb_audit.record(_user(), "queue_dismiss", "", f"{count} items")
+    kb_audit.record("queue.dismiss", "", f"{count} items")
     flash(f"已忽略 {count} 条", "ok")
     return redirect(url_for("knowledge.unanswered"))
 
@@ -174,7 +174,7 @@ def reply_as_answer(message_id: int) -> Response:
     ids = _group_ids()
     if ids:
         _queue().resolve_ids(ids, faq_id, _user())
-    kb_audit.record(_user(), "faq_answer_from_reply", faq_id, f"message {message_id}")
+    kb_audit.record("faq.answer_from_reply", faq_id, f"message {message_id}")
     flash(f"已把客服回复保存为 {faq_id} 的答案", "ok")
     return redirect(url_for("kb.edit_faq", faq_id=faq_id))
 
@@ -204,7 +204,7 @@ def start_training() -> Response:
     except RetrainBusyError:
         flash("已有训练任务在进行中", "error")
         return redirect(url_for("knowledge.training"))
-    kb_audit.record(_user(), "retrain_start", str(job_id), "forced" if force else "")
+    kb_audit.record("retrain.start", str(job_id), "forced" if force else "")
     flash("训练已开始，可在本页查看进度", "ok")
     return redirect(url_for("knowledge.training"))
 
@@ -212,7 +212,7 @@ def start_training() -> Response:
 @bp.post("/training/<int:job_id>/deploy")
 def force_deploy(job_id: int) -> Response:
     if _services().retrainer.deploy(job_id, _user()):
-        kb_audit.record(_user(), "retrain_force_deploy", str(job_id))
+        kb_audit.record("retrain.force_deploy", str(job_id))
         flash("已强制上线该模型", "ok")
     else:
         flash("只有未上线的候选模型可以强制上线", "error")
@@ -232,7 +232,7 @@ def welcome() -> Any:
         else:
             ids = request.form.getlist("faq_ids")
         saved = cards.pin(ids, _user())
-        kb_audit.record(_user(), "welcome_card", ",".join(saved))
+        kb_audit.record("welcome.save", ",".join(saved))
         flash(f"已保存 {len(saved)} 个问题", "ok")
         return redirect(url_for("knowledge.welcome"))
     return render_template("admin_welcome.html", pinned=cards.pinned(), offered=cards.faq_ids(),

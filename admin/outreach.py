@@ -81,7 +81,7 @@ def compose_notice() -> Any:
     except NoticeError as exc:
         flash(str(exc), "error")
         return redirect(url_for("outreach.notices"))
-    kb_audit.record(_user(), "notice_create", str(notice_id), draft.title)
+    kb_audit.record("notice.create", str(notice_id), draft.title)
     if draft.scheduled_at is None or form.get("action") == "send":
         sent = service.send(notice_id)
         flash(f"通知已发送给 {sent} 位业主", "ok")
@@ -93,7 +93,7 @@ def compose_notice() -> Any:
 @bp.post("/notices/<int:notice_id>/cancel")
 def cancel_notice(notice_id: int) -> Response:
     if _services().notices.cancel(notice_id):
-        kb_audit.record(_user(), "notice_cancel", str(notice_id))
+        kb_audit.record("notice.cancel", str(notice_id))
         flash("已取消", "ok")
     return redirect(url_for("outreach.notices"))
 
@@ -141,10 +141,10 @@ def save_menu() -> Response:
     store = _services().menus
     try:
         version = store.save(definition, keys, _user(), request.form.get("note", ""))
-        kb_audit.record(_user(), "menu_save", str(version))
+        kb_audit.record("menu.save", str(version))
         if request.form.get("action") == "push":
             store.push(version)
-            kb_audit.record(_user(), "menu_push", str(version))
+            kb_audit.record("menu.push", str(version))
             flash(f"菜单 v{version} 已发布到微信", "ok")
         else:
             flash(f"已保存菜单 v{version}", "ok")
@@ -157,7 +157,7 @@ def save_menu() -> Response:
 def push_menu(version: int) -> Response:
     try:
         _services().menus.push(version)
-        kb_audit.record(_user(), "menu_push", str(version))
+        kb_audit.record("menu.push", str(version))
         flash(f"菜单 v{version} 已发布到微信", "ok")
     except MenuError as exc:
         flash(str(exc), "error")

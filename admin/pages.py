@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response
 
-from admin import auth, kpi
+from admin import audit, auth, kpi
+from admin.sessions import revoke_user
 from admin.users import ROLES, UserError, UserStore
 from communities.staff import StaffScopes, allows
 from core.db import transaction, utcnow
@@ -27,6 +28,12 @@ MAX_CANNED_CHARS = 1000
 @bp.before_request
 def _guard() -> Any:
     return auth.guard(role="admin")
+
+
+def _audit(action: str, target: str = "", detail: str = "") -> None:
+    """Every admin change goes on record with who made it and from where."""
+    audit.record(auth.services().sessions, auth.current_user(), action, target, detail,
+                 request.remote_addr or "")
 
 
 @bp.get("/")
@@ -61,6 +68,7 @@ def save_canned() -> Response:
             row.shortcut, row.text = shortcut, text
             row.title = form.get("title", "").strip()[:64]
             row.updated_at, row.updated_by = utcnow(), auth.current_user().username
+        _audit("canned.save", shortcut)
         flash(f"已保存 {shortcut}", "ok")
     except IntegrityError:
         flash(f"快捷短语 {shortcut} 已存在", "error")
@@ -71,8 +79,10 @@ def save_canned() -> Response:
 def delete_canned(row_id: int) -> Response:
     with transaction(auth.services().sessions) as session:
         row = session.get(CannedReply, row_id)
+        shortcut = row.shortcut if row is not None else str(row_id)
         if row is not None:
             session.delete(row)
+    _audit("canned.delete", shortcut)
     flash("已删除", "ok")
     return redirect(url_for("admin.canned"))
 
@@ -92,6 +102,15 @@ def seed_canned(sessions: sessionmaker[Session]) -> None:
 
 
 # -- users ---------------------------------------------------------------------------------
+def _store() -> UserStore:
+    return UserStore(auth.services().sessions)
+
+
+def _username(user_id: int) -> str:
+    user = _store().get(user_id)
+    return user.username if user is not None else str(user_id)
+
+
 @bp.get("/users")
 def users() -> str:
     services = auth.services()
@@ -123,12 +142,13 @@ def add_user() -> Response:
     form = request.form
     try:
         sessions = auth.services().sessions
-        user = UserStore(sessions).create(
+        user = _store().create(
             form.get("username", ""), form.get("password", ""), form.get("role", "agent"),
             form.get("display_name", ""))
         scope = StaffScopes(sessions).of(auth.current_user().id)
         if scope is not None:  # a community's supervisor adds staff for that community
             StaffScopes(sessions).set(user.id, scope)
+        _audit("user.create", user.username, f"role={user.role}")
         flash(f"已创建用户 {user.username}", "ok")
     except UserError as exc:
         flash(str(exc), "error")
@@ -140,12 +160,61 @@ def set_active(user_id: int) -> Response:
     if user_id == auth.current_user().id:
         flash("不能停用自己的账号", "error")
         return redirect(url_for("admin.users"))
+    active = request.form.get("active") == "1"
     try:
-        UserStore(auth.services().sessions).set_active(user_id, request.form.get("active") == "1")
+        _store().set_active(user_id, active)
+        if not active:
+            revoke_user(auth.services().redis, user_id)
+        _audit("user.activate" if active else "user.deactivate", _username(user_id))
         flash("已更新", "ok")
     except UserError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+def set_role(user_id: int) -> Response:
+    """Change a role; the user's sessions end, so the new rights apply from the next sign-in."""
+    if user_id == auth.current_user().id:
+        flash("不能修改自己的角色", "error")
+        return redirect(url_for("admin.users"))
+    role = request.form.get("role", "")
+    try:
+        user = _store().set_role(user_id, role)
+        revoke_user(auth.services().redis, user_id)
+        _audit("user.role", user.username, f"role={role}")
+        flash(f"已将 {user.username} 的角色改为{'客服主管' if role == 'admin' else '客服专员'}",
+              "ok")
+    except UserError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int) -> Response:
+    """Set a new password; every session of that user ends at once."""
+    try:
+        user = _store().set_password(user_id, request.form.get("password", ""))
+        revoke_user(auth.services().redis, user_id)
+        _audit("user.password", user.username)
+        flash(f"已重置 {user.username} 的密码", "ok")
+    except UserError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/sessions/revoke")
+def revoke_sessions(user_id: int) -> Response:
+    ended = revoke_user(auth.services().redis, user_id)
+    _audit("user.sessions", _username(user_id), f"ended={ended}")
+    flash(f"已强制下线（{ended} 个登录）", "ok")
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/audit")
+def audit_log() -> str:
+    return render_template("admin_audit.html", entries=audit.recent(auth.services().sessions),
+                           actions=audit.ACTIONS)
 
 
 # -- KPIs ------------------------------------------------------------------------------------

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("console_stream", __name__)
 
 POLL_SECONDS = 1.0
+# A stream holds a server thread; ending it after a minute (the browser reconnects
+# after `retry`) bounds that, and re-checks the session, so a revoked one stops here.
+MAX_STREAM_SECONDS = 60.0
 
 
 @bp.before_request
@@ -44,8 +47,8 @@ def _stream(pubsub: Any, heartbeat: float) -> Iterator[str]:
     """`: ready` first (the subscription is live), then events, with comment heartbeats."""
     try:
         yield "retry: 3000\n: ready\n\n"
-        quiet_since = time.monotonic()
-        while True:
+        quiet_since = started = time.monotonic()
+        while time.monotonic() - started < MAX_STREAM_SECONDS:
             message = pubsub.get_message(timeout=POLL_SECONDS)
             if message and message.get("type") == "message":
                 yield f"data: {message['data']}\n\n"

@@ -114,3 +114,23 @@ class UserStore:
             row.active = active
             if not active:
                 row.presence = "offline"
+
+    def set_role(self, user_id: int, role: str) -> User:
+        if role not in ROLES:
+            raise UserError(f"角色必须是 {' 或 '.join(ROLES)}")
+        with transaction(self.sessions) as session:
+            row = session.get(ConsoleUser, user_id)
+            if row is None:
+                raise UserError("用户不存在")
+            row.role = role
+            return User.of(row)
+
+    def set_password(self, user_id: int, password: str) -> User:
+        if len(password) < MIN_PASSWORD_CHARS:
+            raise UserError(f"密码至少 {MIN_PASSWORD_CHARS} 位")
+        with transaction(self.sessions) as session:
+            row = session.get(ConsoleUser, user_id)
+            if row is None:
+                raise UserError("用户不存在")
+            row.password_hash = generate_password_hash(password)
+            return User.of(row)

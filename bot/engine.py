@@ -26,6 +26,7 @@ from bot.replies import Reply
 from bot.state import ConversationState, StateStore
 from communities import context
 from core.config import Config
+from core.metrics import NLU_DECISIONS
 from handlers.registry import Registry
 from handlers.texts import Texts
 from nlu.decision import Decision, Understander
@@ -113,6 +114,7 @@ class Engine:
                 self.messages.finish(message_id, "processed", needs_agent=True)
             text = text[:MAX_TEXT_CHARS]
         decision = menu or self.understand(text)
+        NLU_DECISIONS.labels(decision.intent).inc()
         if message_id is not None:
             self.messages.annotate(message_id, decision.to_dict(), state.conversation_id)
         if state.owner != "bot" and decision.intent != "emergency" and message_id is not None:

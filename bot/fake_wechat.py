@@ -1,9 +1,12 @@
 """A loopback HTTP server that speaks WeChat's API JSON: the one fake we allow.
 
 Tests point `wechat.api_base` at it to see what the bot sends and to make
-WeChat fail on purpose; demo mode runs it so the simulator can show the
-customer-service messages the bot sends later. It issues and checks access
-tokens the way WeChat does, so the real client code runs unchanged.
+WeChat fail on purpose (errcodes, HTTP 5xx, a slow answer before accepting, an
+answer that never comes after accepting); demo mode runs it so the simulator can
+show the customer-service messages the bot sends later. It issues and checks
+access tokens the way WeChat does, so the real client code runs unchanged, and
+records each accepted send with the client's Idempotency-Key header, so tests
+can compare what WeChat received with the outbox's records.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ ERRMSGS = {
     40016: "invalid button size",
     40017: "invalid button type",
     45015: "response out of time limit or subscription is canceled",
+    45047: "out of response count limit",
     46003: "menu no exist",
     47001: "data format error",
 }
@@ -57,6 +61,7 @@ class SentMessage:
     kind: str  # custom | template
     body: dict[str, Any]
     received_at: float = field(default_factory=time.time)
+    key: str = ""  # the sender's Idempotency-Key header (WeChat itself ignores it)
 
     @property
     def touser(self) -> str:
@@ -64,14 +69,18 @@ class SentMessage:
 
     def as_json(self) -> dict[str, Any]:
         return {"seq": self.seq, "kind": self.kind, "touser": self.touser,
-                "body": self.body, "received_at": self.received_at}
+                "body": self.body, "received_at": self.received_at, "key": self.key}
 
 
 @dataclass
 class _Failure:
-    errcode: int
-    http_status: int | None
+    """One injected fault for the next send."""
 
+    errcode: int = -1
+    http_status: int | None = None
+    delay: float = 0.0  # seconds before answering (or before accepting, when `accept`)
+    accept: bool = False  # the send is delivered despite the fault
+    hang_after: float = 0.0  # accepted, then no answer for this long
 
 class FakeWechatApi:
     """WeChat's API on 127.0.0.1 with a free port, in a daemon thread."""
@@ -87,6 +96,8 @@ class FakeWechatApi:
         self._messages: list[SentMessage] = []
         self.menus: list[dict[str, Any]] = []  # every menu/create body accepted, in order
         self._cond = threading.Condition()
+        self._release = threading.Event()  # ends every injected delay at once
+        self.send_requests = 0  # every send request that arrived, accepted or not
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -105,6 +116,7 @@ class FakeWechatApi:
         return self
 
     def stop(self) -> None:
+        self._release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -151,10 +163,32 @@ class FakeWechatApi:
                 raise TimeoutError(f"expected {count} sends, got {len(self._messages)}")
             return [m.body for m in self._messages]
 
-    def fail_next(self, count: int = 1, errcode: int = -1, http_status: int | None = None) -> None:
-        """Make the next `count` sends fail with a WeChat errcode, or with a bare HTTP status."""
+    def fail_next(self, count: int = 1, errcode: int = -1, http_status: int | None = None,
+                  delay: float = 0.0) -> None:
+        """Make the next `count` sends fail with a WeChat errcode, or with a bare HTTP status;
+        `delay` holds the answer that long first (a client timing out never hears it)."""
         with self._cond:
-            self._failures.extend(_Failure(errcode, http_status) for _ in range(count))
+            self._failures.extend(_Failure(errcode, http_status, delay) for _ in range(count))
+
+    def delay_next(self, count: int, seconds: float) -> None:
+        """The next `count` sends wait `seconds`, then are accepted and answered ok."""
+        with self._cond:
+            self._failures.extend(_Failure(delay=seconds, accept=True) for _ in range(count))
+
+    def accept_then_hang(self, count: int, seconds: float) -> None:
+        """The next `count` sends are accepted (delivered) and then not answered for `seconds`."""
+        with self._cond:
+            self._failures.extend(_Failure(accept=True, hang_after=seconds)
+                                  for _ in range(count))
+
+    def release(self) -> None:
+        """End every injected delay now (and those injected later: call reset() to re-arm)."""
+        self._release.set()
+
+    def keys(self) -> list[str]:
+        """Idempotency keys of the accepted sends, in order, duplicates included."""
+        with self._cond:
+            return [m.key for m in self._messages]
 
     def revoke_tokens(self) -> None:
         """Invalidate every issued token, as when another party refreshed it."""
@@ -172,6 +206,8 @@ class FakeWechatApi:
             self._messages.clear()
             self._failures.clear()
             self.token_requests = 0
+            self.send_requests = 0
+        self._release.clear()
 
     # --- the HTTP side ---------------------------------------------------------------------
 
@@ -227,14 +263,17 @@ class FakeWechatApi:
     def _send(self, request: Request, kind: str) -> Response:
         token = request.args.get("access_token", "")
         with self._cond:
+            self.send_requests += 1
             if not token:
                 return _error(41001)
             if token not in self._tokens:
                 return _error(40001)
             if self._expired(token):
                 return _error(42001)
-            if self._failures:
-                failure = self._failures.pop(0)
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            self._release.wait(failure.delay)
+            if not failure.accept:
                 if failure.http_status:
                     return Response("upstream error", status=failure.http_status)
                 return _error(failure.errcode)
@@ -244,9 +283,12 @@ class FakeWechatApi:
         if error := _check_send(body, kind):
             return error
         with self._cond:
-            message = SentMessage(len(self._messages) + 1, kind, body)
+            message = SentMessage(len(self._messages) + 1, kind, body,
+                                  key=request.headers.get("Idempotency-Key", ""))
             self._messages.append(message)
             self._cond.notify_all()
+        if failure is not None and failure.hang_after:
+            self._release.wait(failure.hang_after)
         answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
         if kind == "template":
             answer["msgid"] = 1000 + message.seq

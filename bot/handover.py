@@ -26,6 +26,7 @@ from communities import context
 from communities.residents import ResidentCommunities
 from core.config import Config
 from core.db import transaction, utcnow
+from core.metrics import HANDOVERS
 from core.models import OutboxItem
 from core.models.console import ConversationRating, HandoverRecord
 from handlers.human import ServiceHours
@@ -82,6 +83,7 @@ class Handover:
         if state.owner == "bot":
             state.owner = "waiting"
             self._record_request(state, reason, message_id)
+            HANDOVERS.labels(reason).inc()
         self.publish({"type": "handover", "openid": state.openid, "reason": reason,
                       "emergency": reason == "emergency", "message_id": message_id})
 

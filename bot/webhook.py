@@ -1,7 +1,8 @@
 """`/wechat`: the edge toward WeChat's servers. Verifies, decrypts, parses, answers.
 
-Errors the sender caused map to 4xx here, in one place; anything unexpected is
-logged with its stack and answered `success`, so WeChat never sees a 500.
+Errors the sender caused map to 4xx here, in one place, before any database work.
+A push that could not be stored is answered 503, so WeChat retries it; one that
+was stored is answered (reply or `success`) even if its processing failed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot.gateway import SUCCESS
+from bot.gateway import SUCCESS, Push, Replayed, StoreUnavailable, Unstorable, body_digest
 from bot.inbound import InboundError, parse_inbound, reject_declarations
+from core.metrics import PUSHES
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
@@ -37,6 +39,7 @@ class TooLargeError(WebhookError):
 @bp.errorhandler(WebhookError)
 def _webhook_error(exc: WebhookError) -> Response:
     log.info("rejected push: %s", exc)
+    PUSHES.labels("rejected").inc()
     return Response(str(exc) or "bad request", status=exc.status, mimetype="text/plain")
 
 
@@ -49,7 +52,8 @@ def _services():  # type: ignore[no-untyped-def]
     return current_app.extensions["wuye"]
 
 
-def _verify_signature() -> None:
+def _verify_signature() -> str:
+    """Check signature and timestamp; return the replay key (signature, timestamp, nonce)."""
     config = _services().config.wechat
     timestamp = request.args.get("timestamp", "")
     nonce = request.args.get("nonce", "")
@@ -64,6 +68,7 @@ def _verify_signature() -> None:
         raise ForbiddenError("invalid timestamp") from None
     if skew > config.timestamp_tolerance_seconds:
         raise ForbiddenError("stale timestamp")
+    return f"{signature}:{timestamp}:{nonce}"[:200]
 
 
 @bp.get("/wechat")
@@ -75,25 +80,40 @@ def verify_url() -> Response:
 
 @bp.post("/wechat")
 def receive() -> Response:
-    _verify_signature()
+    started = time.monotonic()
+    replay_key = _verify_signature()
     services = _services()
+    crypto = _crypto()
+    if crypto is None and services.config.wechat.require_encryption:
+        raise ForbiddenError("plain push refused: safe mode (encrypt_type=aes) is required")
     limit = services.config.server.max_body_bytes
     if (request.content_length or 0) > limit:
         raise TooLargeError("body too large")
     body = request.get_data(cache=False)
     if len(body) > limit:
         raise TooLargeError("body too large")
-    crypto = _crypto()
     xml = _decrypt(crypto, body) if crypto else body
     try:
         inbound = parse_inbound(xml)
     except InboundError as exc:
         raise WebhookError(str(exc)) from None
+    push = Push(inbound, xml.decode("utf-8"),
+                deadline=started + services.config.wechat.reply_budget_seconds,
+                replay_key=replay_key, body_digest=body_digest(body))
     try:
-        reply = services.gateway.receive(inbound, xml.decode("utf-8"))
-    except Exception:
+        reply = services.gateway.receive(push)
+    except Replayed:
+        raise ForbiddenError("replayed signature") from None
+    except Unstorable as exc:
+        raise WebhookError(f"push cannot be stored: {exc}") from None
+    except StoreUnavailable as exc:
+        log.warning("push %s not stored (%s): 503, WeChat will retry", inbound.dedupe_key, exc)
+        return Response("temporarily unavailable", status=503, mimetype="text/plain")
+    except Exception:  # nothing is known to be stored: let WeChat retry
         log.exception("unexpected error on push %s", inbound.dedupe_key)
-        return Response(SUCCESS, mimetype="text/plain")
+        PUSHES.labels("error").inc()
+        return Response("temporarily unavailable", status=503, mimetype="text/plain")
+    PUSHES.labels("success" if reply == SUCCESS else "replied").inc()
     if reply == SUCCESS:
         return Response(SUCCESS, mimetype="text/plain")
     if crypto:

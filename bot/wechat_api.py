@@ -17,6 +17,7 @@ from typing import Any
 import redis
 import requests
 from redis.exceptions import LockError
+from urllib3.exceptions import NewConnectionError
 
 from core.config import WechatConfig
 
@@ -32,6 +33,10 @@ TOKEN_EXPIRY_MARGIN_SECONDS = 300
 ERRCODE_TRANSPORT = -1001
 ERRCODE_BAD_RESPONSE = -1002
 ERRCODE_LOCK_BUSY = -1003
+# A send went out but its answer never came: WeChat may or may not have delivered it.
+ERRCODE_AMBIGUOUS = -1004
+# Sent with every send; WeChat ignores it, the loopback fake records it (tests match on it).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 # requests puts the URL, token and all, into its messages; errors end up in logs and the DB.
 _TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s'\"]+")
 
@@ -44,6 +49,11 @@ class WechatApiError(Exception):
         self.errcode = errcode
         self.errmsg = errmsg
         self.retryable = _is_retryable(errcode) if retryable is None else retryable
+
+    @property
+    def ambiguous(self) -> bool:
+        """The send may have been delivered: sending again risks a duplicate."""
+        return self.errcode == ERRCODE_AMBIGUOUS
 
     @property
     def token_rejected(self) -> bool:
@@ -84,13 +94,15 @@ class WechatApi:
             if self._redis.get(self._token_key) == stale:
                 self._redis.delete(self._token_key)
 
-    def send_custom(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Send a customer-service message (allowed within 48 h of the resident's last message)."""
-        return self._post_with_token("/cgi-bin/message/custom/send", payload)
+    def send_custom(self, payload: dict[str, Any], key: str = "") -> dict[str, Any]:
+        """Send a customer-service message (allowed within 48 h of the resident's last message).
 
-    def send_template(self, payload: dict[str, Any]) -> dict[str, Any]:
+        Raises WechatApiError; `ambiguous` when the request went out but no answer came."""
+        return self._post_with_token("/cgi-bin/message/custom/send", payload, key)
+
+    def send_template(self, payload: dict[str, Any], key: str = "") -> dict[str, Any]:
         """Send a template message (notifications allowed outside the 48 h window)."""
-        return self._post_with_token("/cgi-bin/message/template/send", payload)
+        return self._post_with_token("/cgi-bin/message/template/send", payload, key)
 
     def create_menu(self, definition: dict[str, Any]) -> dict[str, Any]:
         """Replace the Official Account's custom menu (WeChat's menu/create)."""
@@ -134,33 +146,36 @@ class WechatApi:
             raise WechatApiError(ERRCODE_BAD_RESPONSE, "token response without access_token")
         return token, int(data.get("expires_in") or 7200)
 
-    def _post_with_token(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _post_with_token(self, path: str, payload: dict[str, Any], key: str) -> dict[str, Any]:
         token = self.access_token()
         try:
-            return self._request(f"{self._base}{path}", payload, token)
+            return self._request(f"{self._base}{path}", payload, token, key=key)
         except WechatApiError as exc:
             if not exc.token_rejected:
                 raise
+            # Refused before delivery, so sending again cannot duplicate it.
             log.warning("wechat rejected the access token (errcode=%s); refetching", exc.errcode)
             fresh = self._refresh(stale=token, force=True)
-            return self._request(f"{self._base}{path}", payload, fresh)
+            return self._request(f"{self._base}{path}", payload, fresh, key=key)
 
     def _request(
-        self, url: str, body: dict[str, Any], token: str | None = None
+        self, url: str, body: dict[str, Any], token: str | None = None, key: str | None = None
     ) -> dict[str, Any]:
-        """POST JSON (UTF-8, not escaped: WeChat shows \\uXXXX literally) and check errcode."""
+        """POST JSON (UTF-8, not escaped: WeChat shows \\uXXXX literally) and check errcode.
+
+        `key` marks a send: a failure after the request left is then ambiguous."""
         params = {"access_token": token} if token else None
         data = _json_bytes(body)
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if key:
+            headers[IDEMPOTENCY_HEADER] = key
         try:
-            response = self._http.post(
-                url,
-                params=params,
-                data=data,
-                headers={"Content-Type": "application/json; charset=utf-8"},
-                timeout=self.timeout,
-            )
+            response = self._http.post(url, params=params, data=data, headers=headers,
+                                       timeout=self.timeout)
         except requests.RequestException as exc:
             detail = _TOKEN_IN_URL.sub(r"\1***", f"{type(exc).__name__}: {exc}")
+            if key is not None and _may_have_arrived(exc):
+                raise WechatApiError(ERRCODE_AMBIGUOUS, detail, retryable=False) from None
             raise WechatApiError(ERRCODE_TRANSPORT, detail) from None
         if response.status_code >= 400:
             raise WechatApiError(
@@ -196,6 +211,17 @@ class _HeldLock:
         except LockError:
             # It expired while we held it; the token we wrote is still valid.
             log.warning("access token lock expired before release")
+
+
+def _may_have_arrived(exc: requests.RequestException) -> bool:
+    """False only when no connection was made, so WeChat cannot have seen the request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        if isinstance(getattr(reason, "reason", reason), NewConnectionError):
+            return False
+    return True
 
 
 def _json_bytes(body: dict[str, Any]) -> bytes:

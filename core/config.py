@@ -8,6 +8,8 @@ stops start-up with a ConfigError naming the key.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 import types
@@ -34,6 +36,21 @@ class ServerConfig:
     demo: bool = False
     secret_key: str = "dev-only-change-me"
     max_body_bytes: int = 65536
+    # Production server (gunicorn, gthread workers): processes, threads per process,
+    # seconds a client may take to send a request, seconds in-flight turns get on stop.
+    workers: int = 1
+    threads: int = 8
+    read_timeout_seconds: float = 10.0
+    graceful_timeout_seconds: int = 30
+    # One line per request, path only (never the query: WeChat's signature is in it).
+    access_log: bool = True
+    # Run the outbox sender (and other scheduled jobs) inside the web process; false
+    # when `wuye worker` runs beside the web server.
+    run_background_jobs: bool = True
+    # Reverse proxies in front (nginx: 1) whose X-Forwarded-For/Proto are trusted.
+    trusted_proxies: int = 0
+    # /metrics: open to loopback; elsewhere only with `Authorization: Bearer <token>`.
+    metrics_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,8 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class RedisConfig:
     url: str = "memory://"
+    # Every command gives up after this long, so a hung Redis cannot eat WeChat's 5 s.
+    socket_timeout_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -54,9 +73,16 @@ class WechatConfig:
     aes_key: str = ""
     api_base: str = "https://api.weixin.qq.com"
     timestamp_tolerance_seconds: int = 300
-    reply_budget_seconds: float = 4.0
+    # The whole push, storage and Redis included, must be answered within this (WeChat: 5 s).
+    reply_budget_seconds: float = 4.5
     dedupe_ttl_seconds: int = 600
     http_timeout_seconds: float = 5.0
+    # A push being processed is leased this long; the sweeper takes over after it runs out.
+    processing_lease_seconds: float = 60.0
+    # Refuse plain (unencrypted) pushes: safe mode only (needs aes_key).
+    require_encryption: bool = False
+    # Pushes per openid per minute that reach the dialogue; more are stored and get a notice.
+    rate_limit_per_minute: int = 60
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,10 @@ class OutboxConfig:
     backoff_max_seconds: float = 300.0
     max_attempts: int = 8
     batch_size: int = 20
+    # How long a claimed send may take before it counts as interrupted (0: from the timeout).
+    lease_seconds: float = 0.0
+    # How often the worker looks for pushes left unprocessed past their lease.
+    sweep_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -130,7 +160,19 @@ class ConsoleConfig:
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
     session_hours: int = 12
+    # A session unused this long is over (server-side, in Redis).
+    idle_minutes: int = 30
+    # Send the session cookie only over HTTPS (true behind TLS in production).
+    secure_cookie: bool = False
     sse_heartbeat_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """Log output: level, and one JSON object per line (with request ids) for collectors."""
+
+    level: str = "INFO"
+    json: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +225,7 @@ class Config:
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
+    log: LogConfig = field(default_factory=LogConfig)
 
     @property
     def var_path(self) -> Path:
@@ -282,6 +325,14 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _aes_key_ok(key: str) -> bool:
+    """WeChat's EncodingAESKey: 43 base64 characters that decode to a 32-byte key."""
+    try:
+        return len(base64.b64decode(key + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
 def _validate(config: Config) -> None:
     if config.knowledge.feedback_mode not in ("conversation", "every_nth", "off"):
         raise ConfigError("knowledge.feedback_mode: expected conversation, every_nth or off")
@@ -290,6 +341,10 @@ def _validate(config: Config) -> None:
     aes = config.wechat.aes_key
     if aes and len(aes) != 43:
         raise ConfigError("wechat.aes_key: EncodingAESKey must be 43 characters")
+    if config.wechat.require_encryption and not aes:
+        raise ConfigError("wechat.require_encryption: needs wechat.aes_key")
+    if aes and not _aes_key_ok(aes):
+        raise ConfigError("wechat.aes_key: EncodingAESKey is not valid base64 (A-Z a-z 0-9 + /)")
     if not config.wechat.token:
         raise ConfigError("wechat.token: must not be empty")
     if not config.wechat.api_base.startswith(("http://", "https://")):
@@ -301,6 +356,26 @@ def _validate(config: Config) -> None:
         raise ConfigError("database.url: expected a SQLAlchemy URL")
     if not 1 <= config.server.port <= 65535:
         raise ConfigError("server.port: must be between 1 and 65535")
+    if config.server.workers < 1 or config.server.threads < 1:
+        raise ConfigError("server.workers: workers and threads must be at least 1")
+    if config.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("log.level: expected DEBUG, INFO, WARNING or ERROR")
+
+
+def check_production(config: Config, processes: int) -> None:
+    """Refuse settings that are only safe for the single-process demo.
+
+    Called by `wuye serve` and `wuye worker` outside demo mode; `processes` counts
+    every process that will share state (web workers, plus a separate worker).
+    """
+    if config.server.demo:
+        return
+    if config.server.secret_key == ServerConfig.secret_key or len(config.server.secret_key) < 16:
+        raise ConfigError("server.secret_key: the built-in (or a short) key lets anyone forge "
+                          "console sessions; set WUYE_SERVER_SECRET_KEY to a long random value")
+    if config.redis.url.startswith("memory://") and processes > 1:
+        raise ConfigError("redis.url: memory:// lives inside one process; with more than one "
+                          "process (web workers, `wuye worker`) set WUYE_REDIS_URL=redis://…")
 
 
 def load_config(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedShuffleSplit
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 _TEMPERATURES = np.round(np.arange(0.3, 3.01, 0.05), 2)
 
@@ -38,6 +39,9 @@ class LinearClassifier:
     def train(
         cls, matrix: csr_matrix, labels: Sequence[str], c: float = 10.0, calibrate: bool = True
     ) -> LinearClassifier:
+        # Training only: serving reads the plain numpy weights and never imports sklearn.
+        from sklearn.linear_model import LogisticRegression
+
         y = np.asarray(labels)
         model = LogisticRegression(C=c, max_iter=3000, tol=1e-3, random_state=7)
         model.fit(matrix, y)
@@ -63,6 +67,9 @@ def _fit_temperature(matrix: csr_matrix, y: np.ndarray, c: float) -> float:
 
     One split rather than k folds: training has to stay within seconds.
     """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedShuffleSplit
+
     classes = np.unique(y)
     split = StratifiedShuffleSplit(n_splits=1, test_size=0.3, random_state=7)
     train, test = next(split.split(matrix, y))

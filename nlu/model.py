@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from nlu.classifier import LinearClassifier
 from nlu.dataset import Example
@@ -77,6 +76,8 @@ def train(examples: Sequence[Example]) -> NluModel:
     """Fit everything from the examples; takes a few seconds on two cores."""
     # BLAS threads only fight each other (and the server) on problems this small:
     # one thread fits ~10x faster on a busy two-core machine.
+    from threadpoolctl import threadpool_limits  # training only, like sklearn
+
     with threadpool_limits(1):
         return _train(examples)
 

@@ -153,7 +153,8 @@ class NoticeService:
                 reply = Reply("text", f"【{notice.title}】{notice.body}")
                 message = MessageLog.add_outbound(session, openid, reply, "template", "queued")
                 item = self.outbox.enqueue(session, openid, "template",
-                                           self.payload(notice, openid), message.id)
+                                           self.payload(notice, openid), message.id,
+                                           key=f"notice:{notice_id}:{openid}")
                 item.next_attempt_at = slot
                 slot += gap
                 session.flush()
@@ -191,8 +192,11 @@ class NoticeService:
         with transaction(self.sessions) as session:
             rows = session.execute(select(NoticeDelivery, OutboxItem.status).join(
                 OutboxItem, OutboxItem.id == NoticeDelivery.outbox_id).where(
-                NoticeDelivery.status == "queued", OutboxItem.status != "pending")).all()
+                NoticeDelivery.status == "queued",
+                OutboxItem.status.in_(("sent", "failed", "ambiguous")))).all()
             for delivery, status in rows:
+                # ambiguous: the outbox could not tell whether WeChat took it, and will
+                # not resend; counted as failed until WeChat's report says otherwise.
                 delivery.status = "sent" if status == "sent" else "failed"
 
     def _sync_reports(self) -> int:

@@ -6,12 +6,14 @@ import dataclasses
 import logging
 import threading
 
-from flask import Flask, jsonify
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
 from bot import simulator, webhook
 from bot.fake_wechat import FakeWechatApi
 from core.config import Config, ServerConfig, load_config
+from wuye import web
 from wuye.demo import bind_demo_personas, load_demo_communities
 from wuye.services import Services, build_services
 
@@ -27,7 +29,11 @@ def with_demo_wechat(config: Config) -> tuple[Config, FakeWechatApi]:
 
 def create_app(config: Config | None = None, services: Services | None = None,
                background: bool = True) -> Flask:
-    """Build the Flask app with its services; `background` starts the outbox sender."""
+    """Build the Flask app with its services.
+
+    `background` starts the NLU reloader, and the outbox sender unless
+    `server.run_background_jobs` is off (a `wuye worker` runs it instead).
+    """
     config = config or load_config()
     fake = None
     if services is None:
@@ -40,20 +46,21 @@ def create_app(config: Config | None = None, services: Services | None = None,
     app = Flask(__name__)
     app.config.update(SECRET_KEY=config.server.secret_key,
                       MAX_CONTENT_LENGTH=config.server.max_body_bytes)
+    if config.server.trusted_proxies:  # nginx in front: its X-Forwarded-* are the truth
+        hops = config.server.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
     app.extensions["wuye"] = services
+    web.install(app, services)
     app.register_blueprint(webhook.bp)
     if config.server.demo:
         app.register_blueprint(simulator.bp)
         load_demo_communities(services.sessions, services.config)
         app.extensions["wuye_personas"] = bind_demo_personas(services.sessions)
     admin.register(app)
-
-    @app.get("/healthz")
-    def health():  # type: ignore[no-untyped-def]
-        return jsonify(status="ok")
-
     if background:
-        services.outbox.start_background()
+        if config.server.run_background_jobs:  # no `wuye worker`: send and recover here
+            services.outbox.start_background(jobs=[services.sweeper.tick])
         _start_reloader(services)
     return app
 

@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from core.config import ConfigError, load_config
+from core.config import Config, ConfigError, check_production, load_config
 from core.db import upgrade
 from core.logging import configure_logging
 from wuye import cli_admin, cli_community, cli_knowledge, cli_nlu, cli_tickets
@@ -19,21 +19,54 @@ log = logging.getLogger("wuye")
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from werkzeug.serving import run_simple
-
-    from wuye.app import create_app
-
+    """Demo: one process on Werkzeug. Otherwise gunicorn (the production path)."""
     overrides: dict[str, dict[str, object]] = {"server": {}}
     if args.demo:
         overrides["server"]["demo"] = True
+    if args.workers:
+        overrides["server"]["workers"] = args.workers
     config = load_config(overrides=overrides)
     host = args.host or config.server.host
     port = args.port or config.server.port
-    app = create_app(config)
-    if config.server.demo:
-        print(f"演示模式：微信模拟器 http://{host}:{port}/simulator", flush=True)
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    if config.server.demo and not args.workers:
+        return _serve_demo(config, host, port)
+    workers = config.server.workers
+    processes = workers + (0 if config.server.run_background_jobs else 1)
+    check_production(config, processes)
+    _configure_process(config)
+    from wuye.server import WuyeServer, prepare
+
+    prepare(config)
+    WuyeServer(config, f"{host}:{port}", workers).run()
     return 0
+
+
+def _serve_demo(config: Config, host: str, port: int) -> int:
+    from werkzeug.serving import WSGIRequestHandler, run_simple
+
+    from wuye.app import create_app
+
+    class PathOnlyHandler(WSGIRequestHandler):
+        """Werkzeug's access log without the query string (signatures live there)."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            self.log("info", '"%s %s" %s %s', self.command, self.path.split("?", 1)[0],
+                     code, size)
+
+    configure_logging(config.log.level, json_lines=config.log.json)
+    app = create_app(config)
+    print(f"演示模式：微信模拟器 http://{host}:{port}/simulator", flush=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False,
+               request_handler=PathOnlyHandler)
+    return 0
+
+
+def _configure_process(config: Config) -> None:
+    """Logging as configured, and metrics shared by every process on this machine."""
+    from core.metrics import enable_multiprocess
+
+    configure_logging(config.log.level, json_lines=config.log.json)
+    enable_multiprocess(config.var_path / "metrics")
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:
@@ -74,16 +107,19 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _worker(_args: argparse.Namespace) -> int:
-    """The outbox sender as its own process, for deployments with several web workers."""
+    """The outbox sender and the sweeper as their own process, beside several web workers."""
     from bot.outbox import run_worker
     from wuye.services import build_services
 
-    services = build_services(load_config())
+    config = load_config()
+    check_production(config, processes=2)  # the worker always runs beside a web process
+    _configure_process(config)
+    services = build_services(config)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        run_worker(services.outbox, stop)
+        run_worker(services.outbox, stop, jobs=[services.sweeper.tick])
     finally:
         services.close()
     return 0
@@ -96,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="simulator + fake WeChat API")
+    serve.add_argument("--workers", type=int,
+                       help="gunicorn worker processes (default: server.workers)")
     serve.set_defaults(func=_serve)
     db = sub.add_parser("db", help="database")
     db_sub = db.add_subparsers(dest="db_command", required=True)

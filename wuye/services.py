@@ -20,7 +20,9 @@ from bot.menu_store import MenuStore
 from bot.messages import MessageLog
 from bot.notify import Notifier
 from bot.outbox import Outbox
+from bot.replies import Reply
 from bot.state import StateStore
+from bot.sweeper import Sweeper
 from bot.wechat_api import WechatApi
 from communities.directory import Communities
 from communities.residents import ResidentCommunities
@@ -56,6 +58,7 @@ class Services:
     registry: Registry
     engine: Engine
     gateway: Gateway
+    sweeper: Sweeper
     fake_wechat: FakeWechatApi | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
     # The admins' knowledge loop and outreach (issue 15).
@@ -79,7 +82,7 @@ def build_services(config: Config, migrate: bool = True,
         upgrade(config.database_url)
     db = make_engine(config.database_url)
     sessions = make_session_factory(db)
-    redis_client = connect_redis(config.redis.url)
+    redis_client = connect_redis(config.redis.url, config.redis.socket_timeout_seconds)
     communities = Communities(sessions)
     communities.ensure_first(config.service, config.handoff)
     understander = build_understander(config, sessions)
@@ -95,7 +98,10 @@ def build_services(config: Config, migrate: bool = True,
     route = CommunityRoute(ResidentCommunities(sessions, communities), deps.texts)
     engine = Engine(config, states, messages, understander, registry, deps.texts, handover,
                     community=route)
-    gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox)
+    gateway = Gateway(config.wechat, redis_client, sessions, messages, engine, outbox,
+                      rate_notice=Reply(text=deps.texts("rate_limited")))
+    sweeper = Sweeper(gateway, messages, config.wechat.processing_lease_seconds,
+                      config.outbox.sweep_seconds)
     retrainer = Retrainer(sessions, config, thresholds(config.nlu), understander,
                           trainer=live_trainer(sessions))
     notices = NoticeService(sessions, outbox, config)
@@ -104,7 +110,6 @@ def build_services(config: Config, migrate: bool = True,
         config=config, db=db, sessions=sessions, redis=redis_client, understander=understander,
         faqs=faqs, communities=communities, messages=messages, states=states,
         handover=handover, wechat_api=wechat_api, outbox=outbox, notifier=notifier,
-        deps=deps, registry=registry, engine=engine,
-        gateway=gateway, fake_wechat=fake_wechat, retrainer=retrainer, notices=notices,
-        menus=menus,
+        deps=deps, registry=registry, engine=engine, gateway=gateway, sweeper=sweeper,
+        fake_wechat=fake_wechat, retrainer=retrainer, notices=notices, menus=menus,
     )

@@ -2,7 +2,7 @@
 "use strict";
 
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
-const ME = window.CONSOLE_USER;
+const ME = JSON.parse(document.getElementById("console-user").textContent);
 const REASONS = {
   human: "主动转人工", fallback: "多次未识别", anger: "情绪激动", low_confidence: "澄清后仍未理解",
   emergency: "紧急求助", agent: "客服主动接入",

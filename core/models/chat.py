@@ -44,7 +44,10 @@ class Message(Base):
     """Every push received and every reply sent, with how it was understood and delivered."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_openid_id", "openid", "id"),)
+    __table_args__ = (
+        Index("ix_messages_openid_id", "openid", "id"),
+        Index("ix_messages_unfinished", "status", "lease_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
@@ -62,10 +65,17 @@ class Message(Base):
     sender: Mapped[str] = mapped_column(String(32), default="resident")  # resident|bot|agent
     # passive | custom | template | none (a notice that could not be sent)
     delivery: Mapped[str | None] = mapped_column(String(16), default=None)
+    # in: received|processing|processed|failed|throttled; out: sent|queued|failed|ambiguous|…
     status: Mapped[str] = mapped_column(String(16), default="received")
     needs_agent: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A reply points at the push it answers.
+    in_reply_to: Mapped[int | None] = mapped_column(default=None, index=True)
+    # Who is processing an inbound push, until when; the sweeper takes over expired leases.
+    claim: Mapped[str | None] = mapped_column(String(32), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class OutboxItem(Base):
@@ -79,7 +89,10 @@ class OutboxItem(Base):
     kind: Mapped[str] = mapped_column(String(16))  # custom | template
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    # pending | sending (claimed, lease in next_attempt_at) | sent | failed | ambiguous
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Never two sends with one key: one push's reply parts, one notice.
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True, default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -227,16 +227,52 @@ def test_run_worker_stops_when_asked(
     assert not thread.is_alive()
 
 
-def test_an_item_left_claimed_by_a_dead_worker_is_sent_after_the_lease(
+def test_an_item_left_sending_by_a_dead_worker_is_flagged_not_resent(
     outbox: Outbox, sessions: sessionmaker[Session], fake_wechat: FakeWechatApi,
 ) -> None:
+    """WeChat may have delivered it before the worker died: flag it, never send it twice."""
     message_id = _reply(outbox, sessions, "o-1", "迟到的回复")
     now = utcnow()
     with transaction(sessions) as session:  # what a worker that died mid-send leaves behind
         item = session.query(OutboxItem).filter_by(message_id=message_id).one()
-        item.attempts, item.next_attempt_at = 1, now + outbox.lease
+        item.status, item.attempts, item.next_attempt_at = "sending", 1, now + outbox.lease
     assert outbox.run_once(now=now) == 0
-    assert outbox.run_once(now=now + outbox.lease) == 1
-    _, item = _load(sessions, message_id)
-    assert (item.status, item.attempts) == ("sent", 2)
-    assert len(fake_wechat.sent) == 1
+    assert outbox.run_once(now=now + outbox.lease) == 0
+    message, item = _load(sessions, message_id)
+    assert (item.status, item.attempts) == ("ambiguous", 1)
+    assert (message.status, message.needs_agent) == ("ambiguous", True)
+    assert fake_wechat.sent == []
+
+
+def test_a_timeout_after_wechat_accepted_is_recorded_ambiguous_and_not_resent(
+    sessions: sessionmaker[Session], wechat_config: Config, redis_client: redis_lib.Redis,
+    fake_wechat: FakeWechatApi,
+) -> None:
+    import dataclasses
+
+    quick = dataclasses.replace(wechat_config.wechat, http_timeout_seconds=0.3)
+    api = WechatApi(quick, redis_client)
+    box = Outbox(sessions, api, wechat_config.outbox)
+    try:
+        message_id = _reply(box, sessions, "o-1", "您好")
+        fake_wechat.accept_then_hang(1, 5)
+        box.run_once()
+        fake_wechat.release()
+        for _ in range(3):
+            box.run_once(now=utcnow() + timedelta(hours=1))
+        message, item = _load(sessions, message_id)
+        assert (item.status, message.needs_agent) == ("ambiguous", True)
+        assert fake_wechat.keys() == [item.idempotency_key]
+    finally:
+        api.close()
+
+
+def test_the_same_reply_cannot_be_queued_twice(
+    outbox: Outbox, sessions: sessionmaker[Session],
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with transaction(sessions) as session:
+        outbox.enqueue(session, "o-1", "custom", custom_text("o-1", "a"), key="reply:1:0")
+    with pytest.raises(IntegrityError), transaction(sessions) as session:
+        outbox.enqueue(session, "o-1", "custom", custom_text("o-1", "a"), key="reply:1:0")

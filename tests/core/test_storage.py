@@ -32,3 +32,26 @@ def test_real_redis_and_memory_twin_share_behaviour(redis_url: str) -> None:
         assert client.get("k") == "v"
         assert 0 < client.ttl("k") <= 10
         client.delete("k")
+
+
+def test_a_pooled_connection_killed_while_idle_is_replaced_unseen(
+    postgres_admin_url: str,
+) -> None:
+    """Busy connections are trusted without a ping; idle ones are pinged and replaced."""
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    from core.db import PING_AFTER_IDLE_SECONDS, make_engine
+
+    engine = make_engine(postgres_admin_url)
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    time.sleep(PING_AFTER_IDLE_SECONDS + 0.2)
+    killer = create_engine(postgres_admin_url)
+    with killer.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+    killer.dispose()
+    with engine.connect() as conn:  # the dead one is pinged, dropped, replaced
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    engine.dispose()

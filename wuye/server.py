@@ -1,0 +1,175 @@
+"""The production web server: the app under gunicorn's threaded (gthread) workers.
+
+Why gunicorn and these settings: a fixed thread pool per process (no thread per
+connection), a cap on open connections, a deadline on reading each request (a
+client trickling its headers cannot hold a thread), graceful stop that lets
+in-flight turns finish, and an access log that never carries a query string
+(WeChat's signature is in it). The master migrates and makes sure a model exists
+before forking; each worker builds its own services (sockets are not shared
+across fork).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn import glogging
+from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from core.config import Config
+from core.logging import make_formatter
+
+log = logging.getLogger(__name__)
+
+# %(U)s is the path without the query string; the request id ties it to app logs.
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+_read_timeout = 10.0  # set by WuyeServer in the master, inherited by forked workers
+_services: Any = None  # this worker process's services, closed on exit
+
+
+class _TimedConn(TConn):
+    """A connection whose socket reads and writes give up after the read timeout."""
+
+    def init(self) -> None:
+        super().init()
+        self.sock.settimeout(_read_timeout)
+
+
+class ReadTimeoutWorker(ThreadWorker):
+    """gthread with a per-request read deadline (gunicorn has none of its own)."""
+
+    def enqueue_req(self, conn: TConn) -> None:
+        if type(conn) is TConn:
+            conn.__class__ = _TimedConn
+        super().enqueue_req(conn)
+
+
+class MaskedLogger(glogging.Logger):
+    """gunicorn's error and access logs through our masking (or JSON) formatter."""
+
+    json_lines = False
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            for handler in logger.handlers:
+                handler.setFormatter(make_formatter(self.json_lines))
+        self.error_log.addFilter(_slow_client_line)
+
+
+def _slow_client_line(record: logging.LogRecord) -> bool:
+    """A client cut off at the read deadline is expected: one line, not a traceback."""
+    if record.exc_info and isinstance(record.exc_info[1], TimeoutError):
+        record.msg, record.args, record.exc_info = (
+            "closed a connection that sent no complete request within the read deadline",
+            (), None)
+        record.levelno, record.levelname = logging.INFO, "INFO"
+    return True
+
+
+def gunicorn_options(config: Config, bind: str, workers: int) -> dict[str, Any]:
+    server = config.server
+    return {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "wuye.server.ReadTimeoutWorker",
+        "threads": server.threads,
+        # gthread keeps idle keep-alive connections in a poller, not on a thread;
+        # beyond this many a worker stops accepting until some close.
+        "worker_connections": max(server.threads * 8, 64),
+        "keepalive": 5,
+        "timeout": 60,
+        "graceful_timeout": server.graceful_timeout_seconds,
+        "limit_request_line": 4094,
+        "limit_request_fields": 50,
+        "accesslog": "-" if server.access_log else None,
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "errorlog": "-",
+        "loglevel": config.log.level.lower(),
+        "logger_class": MaskedLogger,
+        "proc_name": "wuye-web",
+        "worker_exit": _worker_exit,
+        "child_exit": _child_exit,
+        # gunicorn ≥ 25 opens a control socket in $HOME by default; several servers
+        # on one host (web + bench) would fight over it, and nothing here uses it.
+        "control_socket_disable": True,
+    }
+
+
+def prepare(config: Config) -> None:
+    """Once, in the master: migrate, make sure a model exists, seed the first data.
+
+    Done before forking so workers never race to train a model or insert the demo
+    knowledge base and the default canned replies.
+    """
+    from admin.pages import seed_canned
+    from core.db import make_engine, make_session_factory, upgrade
+    from knowledge_base.demo import load_demo_if_empty
+    from nlu.training import ensure_model
+
+    upgrade(config.database_url)
+    ensure_model(config.path(config.nlu.model_dir))
+    engine = make_engine(config.database_url)
+    try:
+        sessions = make_session_factory(engine)
+        load_demo_if_empty(sessions)
+        seed_canned(sessions)
+    finally:
+        engine.dispose()
+    _warm_shared_state()
+
+
+def _warm_shared_state() -> None:
+    """Import the app and load jieba's dictionary (~1 s) here, once: forked workers
+    inherit both copy-on-write instead of each paying for them at start."""
+    import gc
+
+    import wuye.app  # noqa: F401
+    from nlu.tokenizer import tokenizer
+
+    tokenizer()
+    gc.collect()
+    gc.freeze()  # long-lived objects stay out of the workers' GC walks (and pages)
+
+
+def _worker_exit(_server: Any, _worker: Any) -> None:
+    """Graceful stop: in-flight requests are done; let deferred turns and sends finish."""
+    if _services is not None:
+        _services.close()
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    from core.metrics import mark_dead
+
+    mark_dead(worker.pid)
+
+
+class WuyeServer(BaseApplication):
+    """`wuye serve` outside demo mode."""
+
+    def __init__(self, config: Config, bind: str, workers: int) -> None:
+        global _read_timeout
+        self.config = config
+        self.options = gunicorn_options(config, bind, workers)
+        _read_timeout = config.server.read_timeout_seconds
+        MaskedLogger.json_lines = config.log.json
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # settings differ across gunicorn versions
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        global _services
+        from wuye.app import create_app
+        from wuye.services import build_services
+
+        if self.config.server.demo:  # `serve --demo --workers N`: each its own fake WeChat
+            app = create_app(self.config)
+            _services = app.extensions["wuye"]
+            return app
+        _services = build_services(self.config, migrate=False)
+        return create_app(self.config, services=_services)
