@@ -106,7 +106,8 @@ class WechatApi:
 
     def create_menu(self, definition: dict[str, Any]) -> dict[str, Any]:
         """Replace the Official Account's custom menu (WeChat's menu/create)."""
-        return self._post_with_token("/cgi-bin/menu/create", definition)
+        # Replacing the menu with the same one is harmless: no idempotency key needed.
+        return self._post_with_token("/cgi-bin/menu/create", definition, "")
 
     def close(self) -> None:
         self._http.close()
