@@ -17,6 +17,7 @@ ACTIONS = {
     "user.role": "修改角色",
     "user.password": "重置密码",
     "user.sessions": "强制下线",
+    "user.communities": "调整负责小区",
     "canned.save": "保存快捷回复",
     "canned.delete": "删除快捷回复",
     "faq.save": "保存知识库条目",

@@ -115,7 +115,7 @@ def _username(user_id: int) -> str:
 def users() -> str:
     services = auth.services()
     scopes = StaffScopes(services.sessions)
-    listed = UserStore(services.sessions).list()
+    listed = _store().list()
     return render_template("admin_users.html", users=listed, roles=ROLES,
                            communities=services.communities.list(),
                            scopes={u.id: scopes.of(u.id) for u in listed},
@@ -133,6 +133,8 @@ def set_communities(user_id: int) -> Response:
     known = {c.id for c in services.communities.list()}
     chosen = [int(v) for v in request.form.getlist("community") if v.isdigit()]
     scopes.set(user_id, [c for c in chosen if c in known])
+    _audit("user.communities", _username(user_id),
+           ",".join(c.code for c in services.communities.list() if c.id in chosen) or "all")
     flash("已更新负责小区", "ok")
     return redirect(url_for("admin.users"))
 
@@ -141,14 +143,14 @@ def set_communities(user_id: int) -> Response:
 def add_user() -> Response:
     form = request.form
     try:
-        sessions = auth.services().sessions
         user = _store().create(
             form.get("username", ""), form.get("password", ""), form.get("role", "agent"),
             form.get("display_name", ""))
-        scope = StaffScopes(sessions).of(auth.current_user().id)
-        if scope is not None:  # a community's supervisor adds staff for that community
-            StaffScopes(sessions).set(user.id, scope)
         _audit("user.create", user.username, f"role={user.role}")
+        scopes = StaffScopes(auth.services().sessions)
+        scope = scopes.of(auth.current_user().id)
+        if scope is not None:  # a community's supervisor adds staff for that community
+            scopes.set(user.id, scope)
         flash(f"已创建用户 {user.username}", "ok")
     except UserError as exc:
         flash(str(exc), "error")

@@ -64,12 +64,14 @@ class ConsoleService:
         now = utcnow()
         names = self.users.names()
         scope = self.scope(user)
+        places = {c.id: c.name for c in self.services.communities.list()}
         with self.sessions() as session:
             records = session.scalars(
                 select(HandoverRecord).where(HandoverRecord.status.in_(("waiting", "agent")))
                 .order_by(HandoverRecord.requested_at, HandoverRecord.id)).all()
-            items = [self._queue_item(session, r, now, names) for r in records
-                     if allows(scope, r.community_id)]
+            items = [self._queue_item(session, r, now, names) | {
+                "community_name": places.get(r.community_id or 0)}
+                for r in records if allows(scope, r.community_id)]
         return {
             "waiting": [i for i in items if i["status"] == "waiting"],
             "mine": [i for i in items if i["status"] == "agent" and i["agent_id"] == user.id],

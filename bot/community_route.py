@@ -1,6 +1,10 @@
 """One route: which community (小区) this resident is answered for.
 
-`CommunityRoute.step` runs on every text before the intent's action. It
+`CommunityRoute.step` runs on every text before the intent's action; it is three
+parts, so that a routing table can take them apart: `serve` (before routing: the
+community of this turn, a mentioned name inferred), `check` (the route itself: only
+looks, returns a CommunityChoice or None) and `act` (what the chosen step does and
+says). Together they
 - takes the answer to "which community?" (a number from the list or a name);
 - infers the community from a name mentioned in any message, for an unbound
   resident or one with a home there (a switch);
@@ -41,6 +45,15 @@ QUESTION_SLOT = "community_question"  # the message that was held for the questi
 ASKED_SLOT = "community_asked"      # asked once in this conversation
 
 
+@dataclass(frozen=True)
+class CommunityChoice:
+    """What the route chose: `pick` a community (answer to the list, or only a name),
+    list the resident's communities to `switch`, or `ask` which one."""
+
+    kind: str  # pick | switch | ask
+    community_id: int | None = None
+
+
 @dataclass
 class CommunityStep:
     """The outcome: who the turn is for, what was said, and the text still to answer."""
@@ -70,39 +83,68 @@ class CommunityRoute:
 
     def step(self, state: ConversationState, text: str, decision: Decision) -> CommunityStep:
         """Decide the community for this message; maybe answer the message itself."""
-        intent = decision.intent
+        community = self.serve(state, text, decision)
+        choice = self.check(state, text, decision, community)
+        if state.slots.pop(OFFER_SLOT, None) and (choice is None or choice.kind != "pick"):
+            state.slots.pop(QUESTION_SLOT, None)  # a list offered is answered now or never
+        if choice is None:
+            return CommunityStep(community, text=text)
+        return self.act(choice, state, text, community)
+
+    def serve(self, state: ConversationState, text: str,
+              decision: Decision) -> CommunityInfo | None:
+        """Before routing: the community this message is answered for. A community the
+        resident names is theirs from now on when they are unbound or have a home
+        there; a question about another one (蓝湾雅苑停车费多少) is answered for it."""
         openid = state.openid
         current = self.residents.resolve(openid, remember=True)
-        homes = self.residents.home_ids(openid)
         mentioned = self.directory.mentioned(text)
-        if mentioned is not None and (not homes or mentioned.id in homes) and \
-                (current is None or mentioned.id != current.id):
+        if mentioned is None:
+            return current
+        homes = self.residents.home_ids(openid)
+        if (not homes or mentioned.id in homes) and (current is None or mentioned.id != current.id):
             self.residents.remember(openid, mentioned.id)  # inferred, or a switch of homes
-            current = mentioned
-        if intent in NEVER_HOLD:  # the right phone number at once, nothing asked first
-            state.slots.pop(OFFER_SLOT, None)
-            return CommunityStep(mentioned or current, text=text)
-        offered = state.slots.pop(OFFER_SLOT, None)
+        return mentioned
+
+    def check(self, state: ConversationState, text: str, decision: Decision,
+              community: CommunityInfo | None) -> CommunityChoice | None:
+        """The route: does this message answer, ask for or need the community question?"""
+        if decision.intent in NEVER_HOLD:  # the right phone number at once, nothing asked
+            return None
+        offered = state.slots.get(OFFER_SLOT)
         chosen = self._picked(text, offered) if offered else None
-        if chosen is None and mentioned is not None and self._only_names(text, mentioned):
+        mentioned = self.directory.mentioned(text) if chosen is None else None
+        if mentioned is not None and self._only_names(text, mentioned):
             chosen = mentioned
         if chosen is not None:
-            return self._chosen(state, chosen)
+            return CommunityChoice("pick", chosen.id)
         if SWITCH.match(text):
-            return self._offer_switch(state, current, homes)
-        if current is None and not state.slots.get(ASKED_SLOT) and not state.active_loop \
+            return CommunityChoice("switch")
+        if community is None and not state.slots.get(ASKED_SLOT) and not state.active_loop \
                 and self.depends_on_community(decision):
+            return CommunityChoice("ask")
+        return None
+
+    def act(self, choice: CommunityChoice, state: ConversationState, text: str,
+            community: CommunityInfo | None) -> CommunityStep:
+        """Do what the route chose: remember a pick, list the homes' communities, ask."""
+        if choice.kind == "pick":
+            chosen = self.directory.get(choice.community_id)
+            if chosen is not None:
+                return self._chosen(state, chosen)
+        if choice.kind == "switch":
+            return self._offer_switch(state, community, self.residents.home_ids(state.openid))
+        if choice.kind == "ask":
             return self._ask(state, text)
-        # A question about another community (蓝湾雅苑停车费多少) is answered for it.
-        return CommunityStep(mentioned or current, text=text)
+        return CommunityStep(community, text=text)
 
     def welcome(self, state: ConversationState) -> list[Reply] | None:
         """A new follower whose community is not known: welcome without naming one, and
-        ask which (once). None: the usual welcome, for the resident's community."""
+        offer the list (a question that depends on it may still ask, once).
+        None: the usual welcome, for the resident's community."""
         choices = self.directory.list(active_only=True)
         if len(choices) < 2 or self.residents.resolve(state.openid) is not None:
             return None
-        state.slots[ASKED_SLOT] = True
         menu = self._menu("community_ask_intro", choices, state)
         return [Reply(text=self.texts("welcome_communities") + "\n" + menu.text)]
 

@@ -53,7 +53,8 @@ function queueItem(item) {
     (item.openid === current ? " active" : ""), "data-openid": item.openid },
     el("div", {}, el("strong", {}, item.nickname || item.openid),
       el("span", { class: "tag" }, REASONS[item.reason] || item.reason)),
-    el("div", { class: "meta" }, `等待 ${waited(item.wait_seconds)}` +
+    el("div", { class: "meta" }, (item.community_name ? `${item.community_name} · ` : "") +
+      `等待 ${waited(item.wait_seconds)}` +
       (item.agent_name ? ` · ${item.agent_name}` : "") + (item.off_hours ? " · 非工作时间" : "")),
     el("div", { class: "preview" }, item.last_text || ""));
   li.addEventListener("click", () => open(item.openid));

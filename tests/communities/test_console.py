@@ -30,8 +30,8 @@ def test_scoped_agent_sees_only_their_communitys_queue(
     both_ask_for_a_person(pusher)
     lanwan_agent = scoped(make_staff, services, "lanwan1", two["lanwan"])
     company_agent = make_staff("company1")
-    assert [i["openid"] for i in lanwan_agent.get("/console/api/queue").json["waiting"]] == [
-        LANWAN]
+    waiting = lanwan_agent.get("/console/api/queue").json["waiting"]
+    assert [(i["openid"], i["community_name"]) for i in waiting] == [(LANWAN, "蓝湾雅苑")]
     assert {i["openid"] for i in company_agent.get("/console/api/queue").json["waiting"]} == {
         CUIHU, LANWAN}
 
@@ -98,3 +98,19 @@ def test_company_admin_scopes_a_user_on_the_users_page(
     assert scopes.of(agent.user.id) == {two["lanwan"].id}  # only a company admin may
     boss.form(f"/admin/users/{agent.user.id}/communities", {})
     assert scopes.of(agent.user.id) is None
+
+
+def test_scoped_agents_live_stream_carries_only_their_communitys_events(
+        pusher: Any, services: Any, make_staff: Callable[..., Staff],
+        two: dict[str, CommunityInfo]) -> None:
+    from tests.admin.test_stream import data_events
+
+    agent = scoped(make_staff, services, "lanwan5", two["lanwan"])
+    stream = agent.client.get("/console/api/events", buffered=False)
+    chunks = iter(stream.response)
+    assert ": ready" in next(chunks).decode()
+    pusher.text(CUIHU, "转人工")  # not theirs: never on their stream
+    pusher.text(LANWAN, "转人工")
+    [event] = data_events(chunks, 1)
+    assert (event["type"], event["openid"]) == ("handover", LANWAN)
+    stream.close()

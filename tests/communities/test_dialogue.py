@@ -174,5 +174,18 @@ def test_new_follower_is_welcomed_and_asked_which_community(
     reply = pusher.text(openid, "1").text
     assert "翠湖花园" in reply and "请问有什么可以帮您" in reply
     assert remembered(services, openid) == two["cuihu"].id
+    ignored = "o_ignores_welcome"
+    assert ASKED in pusher.event(ignored, "subscribe").text
+    assert ASKED not in pusher.text(ignored, "快递放在哪里取").text
+    assert ASKED in pusher.text(ignored, FEE_QUESTION).text  # it matters now: asked once
+    assert "3.2元" in pusher.text(ignored, "蓝湾").text
     bound_welcome = pusher.event(LANWAN, "subscribe").text
     assert "蓝湾雅苑物业服务中心" in bound_welcome and ASKED not in bound_welcome
+
+
+def test_a_question_about_another_community_is_answered_for_it(
+        pusher: Any, services: Any, two: dict[str, CommunityInfo]) -> None:
+    reply = pusher.text(CUIHU, "蓝湾雅苑的地下车位月租多少钱").text
+    assert "400元" in reply
+    assert ResidentCommunities(services.sessions).resolve(CUIHU).code == "cuihu"  # unchanged
+    assert "300元" in pusher.text(CUIHU, "地下车位月租多少钱").text

@@ -96,5 +96,5 @@ def test_fresh_install_has_no_community_until_start_up(empty_url: str) -> None:
 
 def test_downgrade_and_upgrade_again(empty_url: str) -> None:
     upgrade(empty_url)
-    command.downgrade(alembic_config(empty_url), "0004")
+    command.downgrade(alembic_config(empty_url), "0006")
     upgrade(empty_url)

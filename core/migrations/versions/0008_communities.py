@@ -1,7 +1,7 @@
 """communities: many compounds under one Official Account; today's data moves into the first
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 """
 
 from datetime import UTC, datetime
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 # The tables this revision changes come from the other branches of 0001.
 depends_on = ('0002', '0003')
