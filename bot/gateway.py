@@ -321,6 +321,9 @@ class Gateway:
     # -- shared with the sweeper ------------------------------------------------------------
     def run_turn(self, inbound: Inbound, claim: Claim) -> Turn:
         """Run the engine once; never raises. A transient failure is marked for a retry."""
+        if time.monotonic() - claim.taken_at > self.lease.total_seconds() * 0.8:
+            # Waited too long for a thread: the sweeper may take it over any moment now.
+            return Turn(error="claim too old to start the turn", transient=True)
         self.messages.begin_turn(claim.message_id)
         try:
             replies = self.engine.handle(inbound, claim.message_id)

@@ -10,8 +10,9 @@ so a push is never answered twice.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ class Claim:
     token: str
     openid: str
     attempts: int = 1
+    taken_at: float = field(default_factory=time.monotonic)  # when this process claimed it
 
 
 class MessageLog:

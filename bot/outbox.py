@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.wechat_api import WechatApi, WechatApiError
 from core.config import OutboxConfig
 from core.db import utcnow
+from core.metrics import OUTBOX_DUPLICATES_AVOIDED, OUTBOX_SENDS
 from core.models import Message, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class Outbox:
         for item_id in ids:
             self._record_ambiguous(item_id, "interrupted mid-send: delivery unknown",
                                    only_if_sending=True)
+            OUTBOX_DUPLICATES_AVOIDED.labels("interrupted").inc()
 
     def _claim(self, now: datetime) -> int | None:
         """Take one due item away from other workers: `sending`, its lease in next_attempt_at.
@@ -179,6 +181,7 @@ class Outbox:
         except WechatApiError as exc:
             if exc.ambiguous:
                 self._record_ambiguous(item_id, f"no answer after sending: {exc.errmsg}")
+                OUTBOX_DUPLICATES_AVOIDED.labels("no_answer").inc()
             else:
                 self._record_failure(item_id, now, exc.errmsg, exc.errcode, exc.retryable)
         except Exception as exc:  # a bug: we cannot tell whether it went out, so not resent
@@ -198,6 +201,7 @@ class Outbox:
                 return  # its worker recorded the outcome after all
             item.status = "ambiguous"
             item.last_error = error
+            OUTBOX_SENDS.labels("ambiguous").inc()
             if message is not None:
                 message.status = "ambiguous"
                 message.error = error
@@ -211,6 +215,7 @@ class Outbox:
         def apply(item: OutboxItem, message: Message | None) -> None:
             item.status = "sent"
             item.sent_at = utcnow()
+            OUTBOX_SENDS.labels("sent").inc()
             item.last_error = None
             # A template send's delivery report (TEMPLATESENDJOBFINISH) names this msgid.
             item.wechat_msgid = str(msgid) if msgid is not None else None
@@ -232,10 +237,12 @@ class Outbox:
             if retryable and item.attempts < self.config.max_attempts:
                 item.status = "pending"
                 item.next_attempt_at = now + self.backoff(item.attempts)
+                OUTBOX_SENDS.labels("retry").inc()
                 log.warning("outbox item %s to %s failed (attempt %s: %s); retry at %s",
                             item.id, item.openid, item.attempts, error, item.next_attempt_at)
                 return
             item.status = "failed"
+            OUTBOX_SENDS.labels("failed").inc()
             if message is not None:
                 message.status = "failed"
                 message.error = error

@@ -17,6 +17,7 @@ from datetime import timedelta
 from bot.gateway import Gateway
 from bot.inbound import InboundError, parse_inbound
 from bot.messages import MessageLog
+from core.metrics import SWEEPER_RECOVERIES
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Sweeper:
                           claim.attempts - 1)
                 self.messages.give_up(claim, f"not processed after {claim.attempts - 1} "
                                              "attempts")
+                SWEEPER_RECOVERIES.labels("given_up").inc()
                 continue
             try:
                 inbound = parse_inbound(raw.encode("utf-8"))
@@ -58,5 +60,6 @@ class Sweeper:
             log.info("sweeper: recovering message %s (attempt %s)", claim.message_id,
                      claim.attempts)
             self.gateway.process_claimed(inbound, claim)
+            SWEEPER_RECOVERIES.labels("recovered").inc()
             recovered += 1
         return recovered

@@ -108,6 +108,7 @@ def receive() -> Response:
         raise WebhookError(f"push cannot be stored: {exc}") from None
     except StoreUnavailable as exc:
         log.warning("push %s not stored (%s): 503, WeChat will retry", inbound.dedupe_key, exc)
+        PUSHES.labels("unavailable").inc()
         return Response("temporarily unavailable", status=503, mimetype="text/plain")
     except Exception:  # nothing is known to be stored: let WeChat retry
         log.exception("unexpected error on push %s", inbound.dedupe_key)

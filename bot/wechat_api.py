@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 import requests
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 from urllib3.exceptions import NewConnectionError
 
 from core.config import WechatConfig
@@ -35,6 +35,7 @@ ERRCODE_BAD_RESPONSE = -1002
 ERRCODE_LOCK_BUSY = -1003
 # A send went out but its answer never came: WeChat may or may not have delivered it.
 ERRCODE_AMBIGUOUS = -1004
+ERRCODE_TOKEN_STORE = -1005  # Redis (the shared token's home) failed before anything was sent
 # Sent with every send; WeChat ignores it, the loopback fake records it (tests match on it).
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # requests puts the URL, token and all, into its messages; errors end up in logs and the DB.
@@ -148,7 +149,7 @@ class WechatApi:
         return token, int(data.get("expires_in") or 7200)
 
     def _post_with_token(self, path: str, payload: dict[str, Any], key: str) -> dict[str, Any]:
-        token = self.access_token()
+        token = self._token_or_retryable(lambda: self.access_token())
         try:
             return self._request(f"{self._base}{path}", payload, token, key=key)
         except WechatApiError as exc:
@@ -156,8 +157,17 @@ class WechatApi:
                 raise
             # Refused before delivery, so sending again cannot duplicate it.
             log.warning("wechat rejected the access token (errcode=%s); refetching", exc.errcode)
-            fresh = self._refresh(stale=token, force=True)
+            fresh = self._token_or_retryable(lambda: self._refresh(stale=token, force=True))
             return self._request(f"{self._base}{path}", payload, fresh, key=key)
+
+    @staticmethod
+    def _token_or_retryable(get: Any) -> str:
+        """A token, or a retryable error if Redis failed: nothing has been sent yet."""
+        try:
+            return str(get())
+        except RedisError as exc:
+            raise WechatApiError(ERRCODE_TOKEN_STORE, f"redis: {type(exc).__name__}",
+                                 retryable=True) from None
 
     def _request(
         self, url: str, body: dict[str, Any], token: str | None = None, key: str | None = None

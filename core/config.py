@@ -37,7 +37,8 @@ class ServerConfig:
     secret_key: str = "dev-only-change-me"
     max_body_bytes: int = 65536
     # Production server (gunicorn, gthread workers): processes, threads per process,
-    # seconds a client may take to send a request, seconds in-flight turns get on stop.
+    # seconds a client may stall while sending a request, seconds in-flight turns get
+    # when stopping.
     workers: int = 1
     threads: int = 8
     read_timeout_seconds: float = 10.0
@@ -358,6 +359,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("server.port: must be between 1 and 65535")
     if config.server.workers < 1 or config.server.threads < 1:
         raise ConfigError("server.workers: workers and threads must be at least 1")
+    if config.console.idle_minutes < 1 or config.console.session_hours < 1:
+        raise ConfigError("console.idle_minutes: idle_minutes and session_hours must be at "
+                          "least 1")
     if config.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("log.level: expected DEBUG, INFO, WARNING or ERROR")
 

@@ -30,11 +30,11 @@ OUTBOX_SENDS = Counter("wuye_outbox_sends_total", "Outbox send attempts by outco
 # Every metric has labels, so its samples are created on first use: after
 # enable_multiprocess has chosen the storage (see there).
 OUTBOX_DUPLICATES_AVOIDED = Counter("wuye_outbox_duplicates_avoided_total",
-                                    "Sends skipped because the item was already delivered "
-                                    "(or might have been), by where it was caught", ["where"])
+                                    "Sends not repeated because WeChat may already have them "
+                                    "(ambiguous items flagged for an agent instead)", ["how"])
 SWEEPER_RECOVERIES = Counter("wuye_sweeper_recoveries_total",
-                             "Inbound messages left unprocessed and picked up by the sweeper, "
-                             "by the state they were left in", ["state"])
+                             "Stranded inbound pushes the sweeper picked up (recovered) or "
+                             "left for a person (given_up)", ["outcome"])
 SLA_BREACHES = Counter("wuye_sla_breaches_total", "Tickets or handovers past their SLA",
                        ["kind"])
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import fakeredis
 import redis
+
+if TYPE_CHECKING:
+    import fakeredis
 
 _memory_servers: dict[str, fakeredis.FakeServer] = {}
 _memory_lock = threading.Lock()
@@ -20,6 +23,8 @@ def connect_redis(url: str, socket_timeout: float | None = 1.0) -> redis.Redis:
     Redis must fail a push fast enough for WeChat to retry it, not hang it.
     """
     if url.startswith("memory://"):
+        import fakeredis  # only the single-process default needs it (~0.3 s to import)
+
         name = url.removeprefix("memory://") or "default"
         with _memory_lock:
             server = _memory_servers.setdefault(name, fakeredis.FakeServer())

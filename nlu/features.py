@@ -15,11 +15,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
 from operator import add
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from nlu.speedups import compiled
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 _DIGITS = re.compile(r"\d+")
 _EMPTY_IDX = np.zeros(0, dtype=np.int64)
@@ -155,6 +158,9 @@ class Vectorizer:
         return columns, np.array(values) / norm
 
     def transform(self, documents: Iterable[list[str]]) -> csr_matrix:
+        """Training only (the server transforms one message at a time, without scipy)."""
+        from scipy.sparse import csr_matrix
+
         rows, cols, vals = [], [], []
         n = 0
         for n, feats in enumerate(documents, start=1):

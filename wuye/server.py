@@ -1,8 +1,9 @@
 """The production web server: the app under gunicorn's threaded (gthread) workers.
 
 Why gunicorn and these settings: a fixed thread pool per process (no thread per
-connection), a cap on open connections, a deadline on reading each request (a
-client trickling its headers cannot hold a thread), graceful stop that lets
+connection), a cap on open connections, a read deadline on every request socket (a
+client that stalls mid-request is cut off; behind nginx, which buffers whole requests,
+slow clients never reach gunicorn at all), graceful stop that lets
 in-flight turns finish, and an access log that never carries a query string
 (WeChat's signature is in it). The master migrates and makes sure a model exists
 before forking; each worker builds its own services (sockets are not shared
@@ -38,7 +39,7 @@ class _TimedConn(TConn):
 
 
 class ReadTimeoutWorker(ThreadWorker):
-    """gthread with a per-request read deadline (gunicorn has none of its own)."""
+    """gthread with a deadline on each socket read and write (gunicorn has none of its own)."""
 
     def enqueue_req(self, conn: TConn) -> None:
         if type(conn) is TConn:

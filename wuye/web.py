@@ -12,6 +12,7 @@ import hmac
 import ipaddress
 import logging
 import re
+import threading
 import time
 import uuid
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import func, select, text
 from core import metrics
 from core.logging import request_id
 from core.models import OutboxItem
+from core.redis import connect_redis
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
+READY_TIMEOUT_SECONDS = 2.0
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _ROUTE_GROUPS = (("/wechat", "wechat"), ("/console/api/events", "stream"),
                  ("/console", "console"), ("/admin", "admin"), ("/simulator", "simulator"))
@@ -53,7 +56,9 @@ def install(app: Flask, services: Any) -> None:
     app.before_request(_begin)
     app.after_request(_finish)
     app.add_url_rule("/healthz", "healthz", lambda: jsonify(status="ok"))
-    app.add_url_rule("/readyz", "readyz", lambda: readiness(services))
+    probe = connect_redis(services.config.redis.url, socket_timeout=READY_TIMEOUT_SECONDS)
+    database = DatabaseProbe(services.db)
+    app.add_url_rule("/readyz", "readyz", lambda: readiness(services, probe, database))
     app.add_url_rule("/metrics", "metrics", lambda: _metrics(services))
 
 
@@ -75,17 +80,42 @@ def _finish(response: Response) -> Response:
     return response
 
 
-def readiness(services: Any) -> tuple[Response, int]:
-    """Each dependency checked; 503 naming the ones that failed."""
-    checks: dict[str, str] = {}
+class DatabaseProbe:
+    """`SELECT 1` with a deadline: the driver has no reply timeout, so the query runs on a
+    daemon thread; while one hangs no second is started (at most one thread waits)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.thread: threading.Thread | None = None
+
+    def check(self) -> str:
+        if self.thread is not None and self.thread.is_alive():
+            return "down: not answering"
+        result: dict[str, str] = {}
+        self.thread = threading.Thread(target=self._select_one, args=(result,), daemon=True,
+                                       name="readyz-database")
+        self.thread.start()
+        self.thread.join(READY_TIMEOUT_SECONDS)
+        return result.get("status", "down: timeout")
+
+    def _select_one(self, result: dict[str, str]) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            result["status"] = "ok"
+        except Exception as exc:
+            result["status"] = f"down: {type(exc).__name__}"
+
+
+def readiness(services: Any, probe: Any, database: DatabaseProbe) -> tuple[Response, int]:
+    """Each dependency checked; 503 naming the ones that failed.
+
+    Both stores are asked with deadlines (Redis through its own client with short
+    timeouts), so one that hangs rather than refuses makes this 503 within seconds.
+    """
+    checks: dict[str, str] = {"database": database.check()}
     try:
-        with services.db.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"down: {type(exc).__name__}"
-    try:
-        services.redis.ping()
+        probe.ping()
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"down: {type(exc).__name__}"

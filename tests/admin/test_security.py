@@ -91,7 +91,7 @@ def test_an_admin_ends_every_session_of_a_user(
 
 
 def test_idle_sessions_expire(
-    tmp_path: Path, db_url: str, redis_client: Any, redis_url: str, model_dir: Path,
+    tmp_path: Path, sqlite_url: str, redis_client: Any, redis_url: str, model_dir: Path,
     fake_wechat: Any,
 ) -> None:
     import time
@@ -99,7 +99,7 @@ def test_idle_sessions_expire(
     from wuye.app import create_app
     from wuye.services import build_services
 
-    config = make_config(tmp_path, database={"url": db_url}, redis={"url": redis_url},
+    config = make_config(tmp_path, database={"url": sqlite_url}, redis={"url": redis_url},
                          nlu={"model_dir": str(model_dir)},
                          wechat={"api_base": fake_wechat.base_url},
                          console={"idle_minutes": 1})
@@ -107,16 +107,14 @@ def test_idle_sessions_expire(
     try:
         app = create_app(config, services=services, background=False)
         # A minute is the smallest setting; the test shortens it on the live interface.
-        app.session_interface.idle_seconds = 1  # type: ignore[attr-defined]
+        app.session_interface.idle_seconds = 3  # type: ignore[attr-defined]
         UserStore(services.sessions).create("agent_i", PASSWORD, "agent")
         client = app.test_client()
         assert sign_in(client, "agent_i").status_code == 302
-        assert client.get("/console/api/queue").status_code == 200
-        time.sleep(0.6)
-        assert client.get("/console/api/queue").status_code == 200  # use keeps it alive
-        time.sleep(0.6)
-        assert client.get("/console/api/queue").status_code == 200
-        time.sleep(1.3)
+        for _ in range(3):  # used every 1.5 s for 4.5 s: longer than the idle limit
+            time.sleep(1.5)
+            assert client.get("/console/api/queue").status_code == 200
+        time.sleep(4)
         assert client.get("/console/api/queue").status_code == 401
     finally:
         services.close()

@@ -276,3 +276,19 @@ def test_the_same_reply_cannot_be_queued_twice(
         outbox.enqueue(session, "o-1", "custom", custom_text("o-1", "a"), key="reply:1:0")
     with pytest.raises(IntegrityError), transaction(sessions) as session:
         outbox.enqueue(session, "o-1", "custom", custom_text("o-1", "a"), key="reply:1:0")
+
+
+def test_rate_limited_45047_backs_off_and_a_refused_token_is_refreshed(
+    outbox: Outbox, sessions: sessionmaker[Session], fake_wechat: FakeWechatApi,
+) -> None:
+    message_id = _reply(outbox, sessions, "o-1", "您好")
+    fake_wechat.fail_next(1, errcode=45047)
+    start = utcnow()
+    assert outbox.run_once(now=start) == 1
+    _, item = _load(sessions, message_id)
+    assert (item.status, item.next_attempt_at) == ("pending", start + outbox.backoff(1))
+    fake_wechat.fail_next(1, errcode=40001)  # refused before delivery: new token, same send
+    assert outbox.run_once(now=start + timedelta(seconds=1)) == 1
+    message, item = _load(sessions, message_id)
+    assert (item.status, item.attempts, message.status) == ("sent", 2, "sent")
+    assert fake_wechat.keys() == [item.idempotency_key]

@@ -177,6 +177,13 @@ def test_sweeper_processes_pushes_left_unfinished_and_gives_up_on_hopeless_ones(
     xml = build_xml(pusher.fields(OPENID, "text", Content="物业电话多少", MsgId=77))
     claim = services.messages.store_inbound(parse_inbound(xml.encode()), xml,
                                             timedelta(seconds=60))
+    from prometheus_client import REGISTRY
+
+    def recoveries() -> float:
+        return REGISTRY.get_sample_value("wuye_sweeper_recoveries_total",
+                                         {"outcome": "recovered"}) or 0.0
+
+    before = recoveries()
     assert services.sweeper.run_once() == 0  # its lease still runs
     with transaction(services.sessions) as session:
         session.execute(update(Message).where(Message.id == claim.message_id)
@@ -185,6 +192,7 @@ def test_sweeper_processes_pushes_left_unfinished_and_gives_up_on_hopeless_ones(
                            raw=xml, status="received", attempts=5)
         session.add(hopeless)
     assert services.sweeper.run_once() == 1
+    assert recoveries() == before + 1
     services.outbox.run_once()
     assert "0571-88886666" in fake_wechat.sent_to(OPENID)[0]["text"]["content"]
     with services.sessions() as session:

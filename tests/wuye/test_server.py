@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis as redis_lib
 from sqlalchemy import create_engine, text
 
 from core.config import ConfigError, check_production, load_config
@@ -76,6 +80,33 @@ def test_readyz_is_503_while_redis_or_the_database_is_down(
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json["checks"] == {
             "database": "ok", "redis": "ok", "nlu": "ok"}
+        # A Redis that hangs (stopped, not gone) is down within the probe's timeout.
+        pid = int(redis_lib.Redis.from_url(redis_url).info("server")["process_id"])
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            hung = client.get("/readyz")
+            assert hung.status_code == 503 and hung.json["checks"]["redis"].startswith("down")
+            assert time.monotonic() - started < 10
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert client.get("/readyz").status_code == 200
+        # So does a database whose server process stops answering.
+        with services.db.connect() as conn:
+            backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        os.kill(backend, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            hung = client.get("/readyz")
+            assert hung.status_code == 503
+            assert hung.json["checks"]["database"] == "down: timeout"
+            assert time.monotonic() - started < 10
+        finally:
+            os.kill(backend, signal.SIGCONT)
+        deadline = time.monotonic() + 5
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
     # redis_server() has stopped that Redis.
     down = client.get("/readyz")
     assert down.status_code == 503 and down.json["checks"]["redis"].startswith("down")
@@ -92,7 +123,7 @@ def test_readyz_is_503_while_redis_or_the_database_is_down(
     next(databases, None)
 
 
-def test_the_serving_path_does_not_import_scikit_learn(
+def test_the_serving_path_does_not_import_scikit_learn_or_scipy(
     tmp_path: Path, sqlite_url: str, model_dir: Path
 ) -> None:
     from nlu.training import ensure_model
@@ -110,7 +141,7 @@ services = build_services(config, migrate=False)
 app = create_app(config, services=services, background=False)
 assert app.test_client().get("/readyz").status_code == 200
 services.close()
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "threadpoolctl"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "threadpoolctl", "scipy"))
 print("HEAVY", heavy)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

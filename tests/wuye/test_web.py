@@ -71,8 +71,8 @@ def test_every_response_carries_a_request_id(client: Any) -> None:
     assert len(generated) == 16
     assert client.get("/healthz", headers={"X-Request-Id": "nginx-abc123"}
                       ).headers["X-Request-Id"] == "nginx-abc123"
-    forged = client.get("/healthz", headers={"X-Request-Id": "bad id\r\nX: y"})
-    assert forged.headers["X-Request-Id"] != "bad id\r\nX: y"
+    odd = "<script>alert(1)</script> " + "x" * 80
+    assert client.get("/healthz", headers={"X-Request-Id": odd}).headers["X-Request-Id"] != odd
 
 
 def test_demo_access_log_has_paths_without_signatures(cli_env: Path, tmp_path: Path) -> None:
