@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,9 +28,11 @@ from core.db import transaction, utcnow
 from core.models.knowledge_loop import TrainingJob, UnansweredItem
 from knowledge_base.repository import FaqRepository
 from nlu.engine import NluEngine, Thresholds
-from nlu.evaluation import Report, Row, evaluate, read_rows
 from nlu.model import NluModel, load, newest_artifact
 from nlu.retrieval import FaqRetriever
+
+if TYPE_CHECKING:  # nlu.evaluation pulls in scikit-learn: only a running job needs it
+    from nlu.evaluation import Report, Row
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +210,8 @@ class Retrainer:
 
     # -- evaluation --------------------------------------------------------------------
     def eval_sets(self) -> list[EvalSet]:
+        from nlu.evaluation import read_rows
+
         sets = []
         for name in self.config.knowledge.holdout_files.split(","):
             path = self.config.path(name.strip()) if name.strip() else None
@@ -220,6 +224,8 @@ class Retrainer:
 
     def corrections(self) -> list[Row]:
         """Logged messages an admin resolved into an entry: what they should have matched."""
+        from nlu.evaluation import Row
+
         known = {faq.id for faq in FaqRepository(self.sessions).list(enabled_only=True)}
         with self.sessions() as session:
             items = session.scalars(select(UnansweredItem).where(
@@ -229,6 +235,8 @@ class Retrainer:
 
     def evaluate(self, model: NluModel,
                  sets: list[EvalSet]) -> dict[str, dict[str, float | None]]:
+        from nlu.evaluation import evaluate
+
         retriever = FaqRetriever(FaqRepository(self.sessions).list(enabled_only=True))
         engine = NluEngine(model, retriever, self.thresholds)
         return {s.name: _figures(evaluate(engine.understand, s.rows)) for s in sets}
