@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from admin import auth
+from admin import auth, labels
 from admin.errors import ConsoleError
 from admin.service import ConsoleService
 from admin.tickets import (
@@ -27,9 +27,14 @@ bp = Blueprint("console", __name__, template_folder="templates")
 @bp.before_request
 def _guard() -> Any:
     refused = auth.guard()
-    if refused is None and request.view_args and "openid" in request.view_args:
+    if refused is not None:
+        return refused
+    if _user().is_staff and request.endpoint != "console.page":
+        # Department staff work tickets, not residents' chats (严守业主秘密).
+        return auth.refuse(403, "forbidden", "部门员工请使用“我的工单”页面")
+    if request.view_args and "openid" in request.view_args:
         _service().check_scope(str(request.view_args["openid"]), _user())
-    return refused
+    return None
 
 
 @bp.errorhandler(ConsoleError)
@@ -58,8 +63,11 @@ def _body() -> dict[str, Any]:
 
 
 @bp.get("/console")
-def page() -> str:
-    return render_template("console.html", user=_user(), ticket_types=TICKET_TYPES)
+def page() -> Any:
+    if _user().is_staff:
+        return redirect(url_for("worker.home"))
+    return render_template("console.html", user=_user(), ticket_types=TICKET_TYPES,
+                           labels=labels.for_js())
 
 
 @bp.get("/console/api/queue")
@@ -69,7 +77,10 @@ def queue() -> Response:
 
 @bp.get("/console/api/conversations/<openid>")
 def conversation(openid: str) -> Response:
-    return jsonify(_service().detail(openid))
+    service = _service()
+    found = service.detail(openid)
+    service.mark_seen(openid, _user(), found["history"])
+    return jsonify(found)
 
 
 @bp.post("/console/api/conversations/<openid>/take")
@@ -152,6 +163,15 @@ def canned() -> Response:
         rows = session.scalars(query).all()
         items = [{"shortcut": r.shortcut, "title": r.title, "text": r.text} for r in rows]
     return jsonify(canned=items)
+
+
+@bp.post("/console/api/presence/offline")
+def presence_gone() -> Response:
+    """The page is closing (navigator.sendBeacon on pagehide): offline at once."""
+    UserStore(auth.services().sessions).set_presence(_user().id, "offline")
+    auth.services().handover.publish({"type": "presence", "agent_id": _user().id,
+                                      "presence": "offline"})
+    return jsonify(ok=True)
 
 
 @bp.post("/console/api/presence")

@@ -86,7 +86,8 @@ def compute(sessions: sessionmaker[Session], days: int = 30, scope: Scope = None
                   for r in records if r.first_response_at is not None]
         return Kpis(
             days=days, conversations=int(conversations), handovers=len(records),
-            answered=sum(1 for r in records if r.taken_at is not None),
+            # answered means an agent replied; taking over without a word does not count
+            answered=sum(1 for r in records if r.first_response_at is not None),
             first_response_seconds=firsts, ratings=len(ratings),
             satisfied=sum(1 for r in ratings if (r.score or 0) >= SATISFIED_MIN_SCORE),
         )

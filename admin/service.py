@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from admin import labels
 from admin.errors import ConsoleError, ForbiddenError, NotFoundError, WindowClosedError
 from admin.users import User, UserStore
 from bot.messages import MessageLog
@@ -25,6 +26,9 @@ from core.models import Message, OutboxItem, Resident
 from core.models.console import HandoverRecord, InternalNote, RevealAudit
 
 HISTORY_LIMIT = 200
+# An open console page says it is there every 30 s; after this long without it, offline.
+PRESENCE_TTL = timedelta(seconds=90)
+SEEN_TTL_SECONDS = 7 * 86400
 MAX_REPLY_CHARS = 2000
 MAX_NOTE_CHARS = 2000
 
@@ -60,7 +64,8 @@ class ConsoleService:
 
     # -- the queue ------------------------------------------------------------------
     def queue(self, user: User) -> dict[str, Any]:
-        """Waiting conversations oldest first; the agent's own; the others' (for transfer)."""
+        """Emergencies pinned first, then oldest first; the agent's own (with unread
+        counts); the others' (for transfer); who is really online."""
         now = utcnow()
         names = self.users.names()
         scope = self.scope(user)
@@ -72,13 +77,32 @@ class ConsoleService:
             items = [self._queue_item(session, r, now, names) | {
                 "community_name": places.get(r.community_id or 0)}
                 for r in records if allows(scope, r.community_id)]
+            items.sort(key=lambda i: not i["emergency"])  # stable: oldest first within
+            mine = [i for i in items if i["status"] == "agent" and i["agent_id"] == user.id]
+            for item in mine:
+                item["unread"] = self._unread(session, user.id, item["openid"])
         return {
             "waiting": [i for i in items if i["status"] == "waiting"],
-            "mine": [i for i in items if i["status"] == "agent" and i["agent_id"] == user.id],
+            "mine": mine,
             "others": [i for i in items if i["status"] == "agent" and i["agent_id"] != user.id],
-            "agents": [{"id": u.id, "name": u.name, "presence": u.presence, "role": u.role}
-                       for u in self.users.list() if u.active],
+            "agents": [{"id": u.id, "name": u.name, "presence": presence_now(u, now),
+                        "role": u.role} for u in self.users.list()
+                       if u.active and not u.is_staff],
         }
+
+    @staticmethod
+    def seen_key(user_id: int, openid: str) -> str:
+        return f"wuye:console:seen:{user_id}:{openid}"
+
+    def _unread(self, session: Any, user_id: int, openid: str) -> int:
+        seen = int(self.services.redis.get(self.seen_key(user_id, openid)) or 0)
+        return int(session.scalar(select(func.count()).select_from(Message).where(
+            Message.openid == openid, Message.direction == "in", Message.id > seen)) or 0)
+
+    def mark_seen(self, openid: str, user: User, history: list[dict[str, Any]]) -> None:
+        """The agent has the conversation on screen: its messages are read."""
+        last = max((m["id"] for m in history if m["direction"] == "in"), default=0)
+        self.services.redis.set(self.seen_key(user.id, openid), last, ex=SEEN_TTL_SECONDS)
 
     @staticmethod
     def _queue_item(session: Any, record: HandoverRecord, now: datetime,
@@ -191,8 +215,10 @@ class ConsoleService:
         self._tell(openid, "handback_notice")
 
     def close(self, openid: str, user: User) -> None:
-        self.handover.close(openid, user.id)
-        self._tell(openid, "rating_request")
+        """A conversation an agent answered asks for a rating; one nobody answered does
+        not thank the resident for a service they never got."""
+        rating_id = self.handover.close(openid, user.id)
+        self._tell(openid, "rating_request" if rating_id is not None else "close_unanswered")
 
     def transfer(self, openid: str, user: User, to_agent_id: int) -> None:
         target = self.users.get(to_agent_id)
@@ -223,6 +249,13 @@ class ConsoleService:
         return [{"room": r["room"], "phone": r["phone"]} for r in facts["rooms"]]
 
 
+def presence_now(user: User, now: datetime) -> str:
+    """Presence as last reported, unless the page stopped reporting (closed, crashed)."""
+    if user.presence_at is None or now - user.presence_at > PRESENCE_TTL:
+        return "offline"
+    return user.presence
+
+
 def _message_json(message: Message, item: OutboxItem | None,
                   names: dict[int, str]) -> dict[str, Any]:
     nlu = message.nlu or {}
@@ -231,10 +264,12 @@ def _message_json(message: Message, item: OutboxItem | None,
         "id": message.id, "direction": message.direction, "sender": message.sender,
         "type": message.msg_type, "text": message.text, "status": message.status,
         "delivery": message.delivery, "error": message.error or (item.last_error if item else None),
+        "error_text": labels.send_error(message.error or (item.last_error if item else None)),
         "attempts": item.attempts if item else 0, "needs_agent": message.needs_agent,
         "agent_name": names.get(agent_id or 0), "created_at": message.created_at.isoformat(),
         "image": (message.parsed or {}).get("PicUrl") if message.msg_type == "image" else None,
         "nlu": {"intent": nlu.get("intent"), "confidence": nlu.get("confidence"),
+                "intent_name": labels.label("intents", nlu.get("intent")),
                 "faq_id": nlu.get("faq_id"),
                 "entities": [f"{e.get('type')}:{e.get('value')}" for e in nlu.get("entities", [])]}
         if nlu else None,
@@ -256,5 +291,7 @@ def resident_facts(sessions: Any, openid: str, reveal: bool = False) -> dict[str
     for ticket in tickets_for(sessions, openid)[:20]:
         tickets.append({key: ticket.get(key) for key in (
             "number", "type", "department", "priority", "state", "room", "summary")}
-            | {"phone": mask_phone(str(ticket.get("phone") or ""))})
+            | {"phone": mask_phone(str(ticket.get("phone") or "")),
+               "state_name": labels.state(str(ticket.get("state") or "")),
+               "type_name": labels.ticket_type(str(ticket.get("type") or ""))})
     return {"rooms": rooms, "tickets": tickets}

@@ -64,8 +64,10 @@ def update_ticket(services: Any, number: str, user: User, data: dict[str, Any]) 
 
     state = str(data.get("state") or "")
     note = str(data.get("note") or "").strip()[:500]
+    tell = str(data.get("tell") or "").strip()[:500]
     try:
-        view = services.deps.tickets.transition(number, state, f"agent:{user.username}", note)
+        view = services.deps.tickets.transition(number, state, f"agent:{user.username}", note,
+                                                tell=tell)
     except TicketNotFoundError:
         raise ConsoleError("ticket_error", f"找不到工单 {number}") from None
     except TransitionError as exc:

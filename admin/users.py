@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from core.db import transaction, utcnow
 from core.models.console import ConsoleUser
 
-ROLES = ("agent", "admin")
+ROLES = ("agent", "admin", "staff")  # staff: department workers (部门员工)
 PRESENCES = ("online", "away", "offline")
 MIN_PASSWORD_CHARS = 8
 _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -42,6 +42,11 @@ class User:
         return self.role == "admin"
 
     @property
+    def is_staff(self) -> bool:
+        """A department worker: works tickets on the mobile page, not the chat console."""
+        return self.role == "staff"
+
+    @property
     def name(self) -> str:
         return self.display_name or self.username
 
@@ -61,7 +66,7 @@ class UserStore:
         if not username or not set(username) <= _USERNAME_CHARS or len(username) > 64:
             raise UserError("用户名只能包含小写字母、数字、点、下划线和连字符")
         if role not in ROLES:
-            raise UserError(f"角色必须是 {' 或 '.join(ROLES)}")
+            raise UserError(f"角色必须是 {'、'.join(ROLES)} 之一")
         if len(password) < MIN_PASSWORD_CHARS:
             raise UserError(f"密码至少 {MIN_PASSWORD_CHARS} 位")
         try:

@@ -29,7 +29,7 @@ end
 function request()
   n = n + 1
   local query = queries[(n - 1) % #queries + 1]
-  local openid = "o_bench_" .. id .. "_" .. (n % 100)
+  local openid = "o_bench_" .. id .. "_" .. (n % 1000)  -- under the per-resident rate limit
   local body = "<xml><ToUserName><![CDATA[gh_wuye_demo]]></ToUserName>" ..
     "<FromUserName><![CDATA[" .. openid .. "]]></FromUserName>" ..
     "<CreateTime>" .. os.time() .. "</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..

@@ -36,6 +36,7 @@ from tests.servers import free_port, postgres_server, redis_server  # noqa: E402
 
 TOKEN = "wuye-demo-token"
 LUA = ROOT / "bench" / "signed_push.lua"
+QUERIES_PER_RUN = 100_000  # more than a run sends: wrk wraps around only past this
 
 
 def signed_queries(path: Path, count: int) -> None:
@@ -50,6 +51,8 @@ def signed_queries(path: Path, count: int) -> None:
 
 
 def run_wrk(url: str, args: argparse.Namespace, queries: Path) -> dict[str, float]:
+    """One wrk run; fresh signed queries each time (a nonce used twice is a replay, 403)."""
+    signed_queries(queries, QUERIES_PER_RUN)
     env = dict(os.environ, WRK_QUERIES=str(queries), WRK_THREADS=str(args.wrk_threads),
                WRK_MSGID_BASE=str(int(time.time() * 1000) * 1000))
     result = subprocess.run(
@@ -145,7 +148,6 @@ def main() -> None:
         args.workers = 1
     tmp = Path(tempfile.mkdtemp(prefix="wuye-bench-"))
     queries = tmp / "queries.txt"
-    signed_queries(queries, 120_000)
     from bot.fake_wechat import FakeWechatApi
 
     with storage(args) as urls, FakeWechatApi() as fake:
@@ -194,7 +196,9 @@ MARKERS = [  # inclusive: share of samples with this frame anywhere on the stack
     ("store inbound (transaction)", "store_inbound ("),
     ("engine.handle (turn)", "handle (bot/engine.py"),
     ("state load/save", "(bot/state.py"),
-    ("passive reply + outbound row", "_deliver_now ("),
+    ("turn outcome (one transaction)", "write_outcome ("),
+    ("statement deadlines (set_config)", "limit_statements ("),
+    ("FAQ entry read", "FaqRepository.get ("),
     ("SQL commit", "commit ("),
     ("Redis round trips", "read_response ("),
 ]

@@ -11,17 +11,22 @@ can compare what WeChat received with the outbox's records.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 TOKEN_TTL_SECONDS = 7200
+# An 8x8 PNG (a blue-grey square): what a made-up media id serves in tests and the demo.
+DEMO_PICTURE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGOoWHACK2IYWhIAz3p4Aasum28AAAAASUVORK5CYII=")
 
 # WeChat's own messages for the errors the fake produces.
 ERRMSGS = {
@@ -30,6 +35,8 @@ ERRMSGS = {
     40002: "invalid grant_type",
     40003: "invalid openid",
     40013: "invalid appid",
+    40007: "invalid media_id",
+    40029: "invalid code",
     40037: "invalid template_id",
     40125: "invalid appsecret",
     41001: "access_token missing",
@@ -96,6 +103,9 @@ class FakeWechatApi:
         self._messages: list[SentMessage] = []
         self.menus: list[dict[str, Any]] = []  # every menu/create body accepted, in order
         self._cond = threading.Condition()
+        self._media: dict[str, tuple[bytes, str]] = {}
+        self._codes: dict[str, str] = {}  # OAuth code -> openid (single use)
+        self.oauth_openid = "o_worker_demo"  # who "is signed in to WeChat" on the phone
         self._release = threading.Event()  # ends every injected delay at once
         self.send_requests = 0  # every send request that arrived, accepted or not
         self._server: BaseWSGIServer | None = None
@@ -201,6 +211,11 @@ class FakeWechatApi:
         with self._cond:
             self._tokens = dict.fromkeys(self._tokens, 0.0)
 
+    def add_media(self, media_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        """A file a user sent, as WeChat keeps it for /cgi-bin/media/get."""
+        with self._cond:
+            self._media[media_id] = (data, content_type)
+
     def reset(self) -> None:
         with self._cond:
             self._messages.clear()
@@ -219,6 +234,9 @@ class FakeWechatApi:
             ("POST", "/cgi-bin/message/custom/send"): lambda r: self._send(r, "custom"),
             ("POST", "/cgi-bin/message/template/send"): lambda r: self._send(r, "template"),
             ("GET", "/fake/messages"): self._list_messages,
+            ("GET", "/cgi-bin/media/get"): self._media_get,
+            ("GET", "/connect/oauth2/authorize"): self._oauth_authorize,
+            ("GET", "/sns/oauth2/access_token"): self._oauth_token,
             ("POST", "/cgi-bin/menu/create"): self._create_menu,
             ("GET", "/cgi-bin/menu/get"): self._get_menu,
         }
@@ -293,6 +311,53 @@ class FakeWechatApi:
         if kind == "template":
             answer["msgid"] = 1000 + message.seq
         return _json(answer)
+
+    def _media_get(self, request: Request) -> Response:
+        """A user's media file: the bytes, or WeChat's JSON error. Ids the simulator makes
+        up (media_…) serve a small demo picture, as WeChat would serve the photo."""
+        with self._cond:
+            if request.args.get("access_token", "") not in self._tokens:
+                return _error(40001)
+            media_id = request.args.get("media_id", "")
+            found = self._media.get(media_id)
+        if found is None and media_id.startswith("media_"):
+            found = (DEMO_PICTURE, "image/png")
+        if found is None:
+            return _error(40007)
+        data, content_type = found
+        return Response(data, content_type=content_type)
+
+    def _oauth_authorize(self, request: Request) -> Response:
+        """The web page OAuth step: WeChat sends the browser back with a one-time code."""
+        args = request.args
+        if args.get("appid") != self.appid:
+            return _error(40013)
+        target = args.get("redirect_uri", "")
+        if not target.startswith(("http://", "https://")):
+            return _error(47001)
+        code = secrets.token_urlsafe(16)
+        with self._cond:
+            self._codes[code] = args.get("fake_openid") or self.oauth_openid
+        joiner = "&" if "?" in target else "?"
+        location = f"{target}{joiner}{urlencode({'code': code, 'state': args.get('state', '')})}"
+        return Response("", status=302, headers={"Location": location})
+
+    def _oauth_token(self, request: Request) -> Response:
+        """Code for the user's openid (snsapi_base); a code works once."""
+        args = request.args
+        if args.get("grant_type") != "authorization_code":
+            return _error(40002)
+        if args.get("appid") != self.appid:
+            return _error(40013)
+        if args.get("secret") != self.secret:
+            return _error(40125)
+        with self._cond:
+            openid = self._codes.pop(args.get("code", ""), None)
+        if openid is None:
+            return _error(40029)
+        return _json({"access_token": secrets.token_urlsafe(24), "expires_in": 7200,
+                      "refresh_token": secrets.token_urlsafe(24), "openid": openid,
+                      "scope": "snsapi_base"})
 
     @property
     def menu(self) -> dict[str, Any] | None:

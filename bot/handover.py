@@ -142,15 +142,26 @@ class Handover:
         self._end(openid, "handed_back")
         self.publish({"type": "handed_back", "openid": openid, "agent_id": agent_id})
 
-    def close(self, openid: str, agent_id: int) -> int:
-        """End the conversation and ask for a rating; returns the rating row's id."""
+    def close(self, openid: str, agent_id: int) -> int | None:
+        """End the conversation and ask for a rating; returns the rating row's id, or None
+        when no agent ever answered it (there is nothing to rate)."""
         with self.turn(openid):
             return self._close(openid, agent_id)
 
-    def _close(self, openid: str, agent_id: int) -> int:
+    def answered(self, openid: str) -> bool:
+        """Whether an agent has replied in the open handover (or none is open)."""
+        with self._sessions() as session:
+            record = self._open_record(session, openid)
+            return record is None or record.first_response_at is not None
+
+    def _close(self, openid: str, agent_id: int) -> int | None:
         state = self._owned(openid, agent_id, allow_waiting=True)
+        answered = self.answered(openid)
         record_id = self._end(openid, "closed")
         self.states.close(openid)
+        if not answered:
+            self.publish({"type": "closed", "openid": openid, "agent_id": agent_id})
+            return None
         with transaction(self._sessions) as session:
             rating = ConversationRating(openid=openid, conversation_id=state.conversation_id,
                                         handover_id=record_id, agent_id=agent_id,

@@ -10,6 +10,7 @@ path. Customer-service messages sent later reach the loopback fake WeChat API
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import requests
@@ -130,7 +131,9 @@ def _push(pusher: WechatPusher, openid: str, kind: str, data: dict[str, Any]) ->
         if kind == "voice":
             return pusher.voice(openid, _text(data))
         if kind == "image":
-            return pusher.image(openid, _text(data, "pic_url"))
+            # Each photo its own media id, as WeChat gives them (the desk fetches it by id).
+            return pusher.image(openid, _text(data, "pic_url"),
+                                media_id=f"media_{secrets.token_hex(8)}")
         if kind == "location":
             return pusher.location(openid, _number(data, "x"), _number(data, "y"),
                                    str(data.get("label") or ""))

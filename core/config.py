@@ -187,6 +187,32 @@ class TicketsConfig:
 
 
 @dataclass(frozen=True)
+class DeskConfig:
+    """The service desk: worker notices, SLA watch and paging, callbacks, quality review."""
+
+    # WeChat template id for a new dispatch sent to a worker's bound WeChat ("" = console only).
+    dispatch_template_id: str = ""
+    # Duty paging gateway (SMS/voice) for P1 breaches: an HTTP webhook ("" = none).
+    paging_url: str = ""
+    paging_timeout_seconds: float = 5.0
+    paging_max_attempts: int = 3
+    # How often `wuye worker` runs the SLA watch and the other desk jobs.
+    job_seconds: float = 60.0
+    # Share of closed repairs called back (DOMAIN.md: at least 80%); complaints are always 100%.
+    repair_callback_share: float = 1.0
+    callback_due_hours: int = 48
+    # Chat ratings at or below this score enter the callback list and the quality review.
+    low_rating_max: int = 2
+    # Share of ordinary handled conversations sampled for quality review.
+    quality_sample_share: float = 0.1
+    # 回复及时率: a resident's message answered within this many minutes is on time.
+    reply_deadline_minutes: int = 30
+    # Media (residents' and workers' photos) are stored under var_dir/<media_dir>.
+    media_dir: str = "media"
+    max_photo_bytes: int = 5_000_000
+
+
+@dataclass(frozen=True)
 class KnowledgeConfig:
     """The admins' knowledge loop: answer feedback, the unanswered queue, retraining, notices."""
 
@@ -227,6 +253,7 @@ class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
 
     @property
     def var_path(self) -> Path:

@@ -24,6 +24,7 @@ from communities.directory import CommunityInfo
 from core.config import Config
 from core.db import transaction, utcnow
 from core.models.console import ConversationRating
+from desk import callbacks
 from handlers.base import BaseAction
 
 WEEKDAYS = "一二三四五六日"
@@ -163,4 +164,8 @@ class RatingAction(BaseAction):
         else:
             self.say(dispatcher, "rating_thanks_unhappy")
             events.append(SlotSet("flag_for_agent", True))
+            # The reply promises a supervisor will follow up: it goes on the callback list.
+            callbacks.add(self.deps.sessions, f"rating:{rating_id}", "rating",
+                          tracker.sender_id, f"人工服务评价{score}分（{text[:30]}），需回访",
+                          self.deps.config.desk, community_id=context.current_id())
         return events

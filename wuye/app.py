@@ -13,6 +13,7 @@ import admin
 from bot import simulator, webhook
 from bot.fake_wechat import FakeWechatApi
 from core.config import Config, ServerConfig, load_config
+from desk.jobs import DeskJobs
 from wuye import web
 from wuye.demo import bind_demo_personas, load_demo_communities
 from wuye.services import Services, build_services
@@ -60,7 +61,8 @@ def create_app(config: Config | None = None, services: Services | None = None,
     admin.register(app)
     if background:
         if config.server.run_background_jobs:  # no `wuye worker`: send and recover here
-            services.outbox.start_background(jobs=[services.sweeper.tick])
+            services.outbox.start_background(
+                jobs=[services.sweeper.tick, DeskJobs(services).tick])
         _start_reloader(services)
     return app
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from core.config import Config, ConfigError, check_production, load_config
 from core.db import upgrade
 from core.logging import configure_logging
-from wuye import cli_admin, cli_community, cli_knowledge, cli_nlu, cli_tickets
+from wuye import cli_admin, cli_community, cli_desk, cli_knowledge, cli_nlu, cli_tickets
 
 log = logging.getLogger("wuye")
 
@@ -107,8 +107,10 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _worker(_args: argparse.Namespace) -> int:
-    """The outbox sender and the sweeper as their own process, beside several web workers."""
+    """The outbox sender, the sweeper and the desk jobs (SLA watch, residents' photos,
+    quality queue) as their own process, beside several web workers."""
     from bot.outbox import run_worker
+    from desk.jobs import DeskJobs
     from wuye.services import build_services
 
     config = load_config()
@@ -119,7 +121,7 @@ def _worker(_args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        run_worker(services.outbox, stop, jobs=[services.sweeper.tick])
+        run_worker(services.outbox, stop, jobs=[services.sweeper.tick, DeskJobs(services).tick])
     finally:
         services.close()
     return 0
@@ -148,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_admin.add_commands(sub)
     cli_knowledge.add_commands(sub)
     cli_community.add_commands(sub)
+    cli_desk.add_commands(sub)
     return parser
 
 

@@ -20,7 +20,9 @@ def add_commands(subparsers: Any) -> None:
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="create an account; password from stdin")
     add.add_argument("name", help="login name (lowercase letters, digits, . _ -)")
-    add.add_argument("--role", choices=("agent", "admin"), default="agent")
+    add.add_argument("--role", choices=("agent", "admin", "staff"), default="agent")
+    add.add_argument("--department", default="", help="staff: their department, e.g. 工程部")
+    add.add_argument("--head", action="store_true", help="staff: the department's head")
     add.add_argument("--display-name", default="", help="name shown in the console")
     add.add_argument("--community", action="append", default=[], metavar="CODE",
                      help="serve only this community (repeatable; none: the whole company)")
@@ -48,7 +50,11 @@ def _user_add(args: argparse.Namespace) -> int:
         store = UserStore(sessions)
         user = store.create(args.name, _read_password(), args.role, args.display_name)
         StaffScopes(sessions).set(user.id, scope)
-    except (UserError, CommunityError) as exc:
+        if args.department:
+            from desk.staff import Staff
+
+            Staff(sessions).assign(user.id, args.department, args.head)
+    except (UserError, CommunityError, ValueError) as exc:
         print(f"无法创建用户：{exc}", file=sys.stderr)
         return 1
     finally:

@@ -28,7 +28,8 @@ def add_commands(subparsers: Any) -> None:
     action.add_argument("--state")
     action.add_argument("--transfer", metavar="DEPARTMENT")
     action.add_argument("--pause", action="store_true")
-    update.add_argument("--note", default="")
+    update.add_argument("--note", default="", help="internal note (not sent to the resident)")
+    update.add_argument("--tell", default="", help="text the resident is told with the notice")
     update.add_argument("--actor", default="staff:cli")
     update.set_defaults(func=_tickets_update)
     show = sub.add_parser("show", help="a ticket and its history")
@@ -91,7 +92,8 @@ def _tickets_update(args: argparse.Namespace) -> int:
         deps = services.deps
         service = TicketService(deps.sessions, deps.config, deps.texts, deps.notifier)
         if args.state:
-            view = service.transition(args.number, args.state, args.actor, args.note)
+            view = service.transition(args.number, args.state, args.actor, args.note,
+                                      tell=args.tell)
         elif args.transfer:
             view = service.transfer(args.number, args.transfer, args.actor, args.note)
         else:

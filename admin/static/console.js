@@ -3,6 +3,8 @@
 
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 const ME = JSON.parse(document.getElementById("console-user").textContent);
+const LABELS = JSON.parse(document.getElementById("console-labels").textContent);
+const HEARTBEAT_MS = 30000;  // presence: the server treats 90 s of silence as offline
 const REASONS = {
   human: "主动转人工", fallback: "多次未识别", anger: "情绪激动", low_confidence: "澄清后仍未理解",
   emergency: "紧急求助", agent: "客服主动接入",
@@ -57,6 +59,7 @@ function queueItem(item) {
       `等待 ${waited(item.wait_seconds)}` +
       (item.agent_name ? ` · ${item.agent_name}` : "") + (item.off_hours ? " · 非工作时间" : "")),
     el("div", { class: "preview" }, item.last_text || ""));
+  if (item.unread) li.prepend(el("span", { class: "unread", title: "未读消息" }, String(item.unread)));
   li.addEventListener("click", () => open(item.openid));
   return li;
 }
@@ -76,7 +79,8 @@ async function refreshQueue() {
 
 function nluTag(nlu) {
   if (!nlu || !nlu.intent) return null;
-  const parts = [`${nlu.intent} ${Math.round((nlu.confidence || 0) * 100)}%`];
+  const name = nlu.intent_name || LABELS.intents[nlu.intent] || nlu.intent;
+  const parts = [`${name} ${Math.round((nlu.confidence || 0) * 100)}%`];
   if (nlu.faq_id) parts.push(`FAQ ${nlu.faq_id}`);
   if (nlu.entities && nlu.entities.length) parts.push(nlu.entities.join(" "));
   return el("span", { class: "nlu", title: "机器人识别结果" }, parts.join(" · "));
@@ -98,7 +102,8 @@ function messageItem(m) {
   }
   if (m.error && m.status !== "sent") {
     const failed = el("div", { class: "delivery-error" },
-      m.status === "failed" ? `发送失败：${m.error}` : `发送失败（第${m.attempts}次），正在自动重试：${m.error}`);
+      m.status === "failed" ? `发送失败：${m.error_text || "请稍后重试"}` :
+        `发送失败（第${m.attempts}次），系统正在自动重试：${m.error_text || ""}`);
     if (m.status === "failed") {
       const retry = el("button", { type: "button", class: "link retry" }, "重新发送");
       retry.addEventListener("click", () => act("POST", `/console/api/messages/${m.id}/retry`));
@@ -144,7 +149,10 @@ function render(d) {
     el("li", {}, `${r.room} · 电话 `, el("span", { class: "phone" }, r.phone || "无"))) :
     [el("li", { class: "hint" }, "未绑定房屋")]));
   $("#tickets").replaceChildren(...(d.resident.tickets.length ? d.resident.tickets.map((t) =>
-    el("li", {}, el("strong", {}, t.number), ` ${t.state} · ${t.department} · ${t.priority}`,
+    el("li", {}, el("a", { href: `/console/tickets/${encodeURIComponent(t.number)}`, target: "_blank" },
+      el("strong", {}, t.number)),
+      ` ${t.type_name || LABELS.types[t.type] || t.type} · ${t.state_name || LABELS.states[t.state] || t.state}` +
+      ` · ${t.department} · ${LABELS.priorities[t.priority] || t.priority}`,
       el("div", { class: "hint" }, t.summary || ""))) : [el("li", { class: "hint" }, "暂无工单")]));
   $("#notes").replaceChildren(...d.notes.map((n) =>
     el("li", {}, el("strong", {}, n.author), `：${n.text}`)));
@@ -207,14 +215,26 @@ function beep() {
   } catch (err) { /* sound is a bonus; the badge is the alert */ }
 }
 
-function alertAgent(event) {
+function alertAgent(event, what) {
   unseen += 1;
   const badge = $("#badge");
   badge.textContent = unseen;
+  badge.title = what;
   badge.classList.remove("hidden");
   badge.classList.toggle("emergency", Boolean(event.emergency));
-  document.title = `(${unseen}) ${event.emergency ? "紧急！" : "新转人工"} · 客服工作台`;
+  document.title = `(${unseen}) ${event.emergency ? "紧急！" : what} · 客服工作台`;
   beep();
+}
+
+// What deserves a sound and the badge: a new request for a person, a message in one of my
+// conversations that is not on screen, a conversation transferred to me, an alert for me.
+function alertFor(event) {
+  if (event.type === "handover") return "新转人工";
+  const mine = event.agent_id === ME.id;
+  if (event.type === "message" && mine && (event.openid !== current || document.hidden)) return "新消息";
+  if (event.type === "transferred" && mine) return "会话转给您";
+  if (event.type === "alert" && (event.user_ids || []).includes(ME.id)) return event.text || "新提醒";
+  return null;
 }
 
 function clearAlert() {
@@ -226,7 +246,8 @@ function clearAlert() {
 function onEvent(message) {
   let event;
   try { event = JSON.parse(message.data); } catch (err) { return; }
-  if (event.type === "handover") alertAgent(event);
+  const what = alertFor(event);
+  if (what) alertAgent(event, what);
   refreshQueue().catch(showError);
   if (current && event.openid === current) open(current);
 }
@@ -244,7 +265,9 @@ function wire() {
   $("#btn-take").addEventListener("click", () => act("POST", conv("take")));
   $("#btn-handback").addEventListener("click", () => act("POST", conv("handback")));
   $("#btn-close").addEventListener("click", () => {
-    if (confirm("结束会话后将邀请业主评价，确定结束？")) act("POST", conv("close"));
+    const answered = detail && detail.history.some((m) => m.sender === "agent");
+    const question = answered ? "结束会话后将邀请业主评价，确定结束？" : "您尚未回复业主，结束后不会邀请评价，确定结束？";
+    if (confirm(question)) act("POST", conv("close"));
   });
   $("#btn-transfer").addEventListener("click", () => {
     const to = $("#transfer-to").value;
@@ -281,6 +304,13 @@ function wire() {
   $("#badge").addEventListener("click", clearAlert);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) clearAlert(); });
   setInterval(() => refreshQueue().catch(() => {}), 30000);  // wait times keep counting
+  setInterval(() => api("POST", "/console/api/presence", { presence: $("#presence").value })
+    .catch(() => {}), HEARTBEAT_MS);
+  window.addEventListener("pagehide", () => {
+    const form = new FormData();
+    form.append("csrf_token", CSRF);
+    navigator.sendBeacon("/console/api/presence/offline", form);
+  });
 }
 
 wire();

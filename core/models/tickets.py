@@ -42,6 +42,13 @@ class Ticket(Base):
     rating: Mapped[int | None] = mapped_column(default=None)
     urge_count: Mapped[int] = mapped_column(default=0)
     paused: Mapped[bool] = mapped_column(default=False)
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The named worker a department head dispatched it to (service desk).
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("console_users.id"), default=None, index=True)
+    # First answer by a person (accepted, or a resident-visible reply): the response SLA.
+    first_responded_at: Mapped[datetime | None] = mapped_column(default=None)
+    overdue: Mapped[bool] = mapped_column(default=False)
     dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     response_due: Mapped[datetime | None] = mapped_column(default=None)
     resolve_due: Mapped[datetime | None] = mapped_column(default=None)

@@ -14,19 +14,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from communities import context
 from communities.directory import Communities
 from core.config import Config
 from core.db import transaction, utcnow
 from core.models import Ticket, TicketEvent
+from desk import callbacks
 from handlers.texts import Texts
 from handlers.tickets.rooms import Room
 from handlers.tickets.rules import DispatchRules, LifeCycle, TransitionError, raise_priority
 from handlers.tickets.views import TicketView, local_time
 
 NUMBER_ATTEMPTS = 5
+# A person has answered the ticket once it reaches one of these (the response SLA).
+PERSON_STATES = ("accepted", "in_progress", "resolved")
 
 
 class TicketNotFoundError(LookupError):
@@ -115,27 +118,40 @@ class TicketService:
 
     # -- life cycle -----------------------------------------------------------
     def transition(self, number: str, state: str, actor: str, note: str = "",
-                   now: datetime | None = None, notify: bool = True) -> TicketView:
-        """Move a ticket along the state table; refused moves raise TransitionError."""
+                   now: datetime | None = None, notify: bool = True,
+                   tell: str = "") -> TicketView:
+        """Move a ticket along the state table; refused moves raise TransitionError.
+
+        `note` is internal (the history only); `tell` is what the resident is told with
+        the state notice, recorded on the history as such."""
         now = now or utcnow()
         with transaction(self.sessions) as session:
             ticket = self._get(session, number)
             self.life.check_move(ticket.state, state)
             self._event(session, ticket, "state", actor, note, ticket.state, state, now)
+            if tell and notify and ticket.openid:
+                self._event(session, ticket, "told", actor, tell, None, None, now)
+            if state in PERSON_STATES and actor != "system" and ticket.first_responded_at is None:
+                ticket.first_responded_at = now
             self._apply_state(ticket, state, now)
             view = TicketView.of(ticket)
         if notify:
-            self.notify_state(view, note)
+            self.notify_state(view, tell)
         return view
 
     def _apply_state(self, ticket: Ticket, state: str, now: datetime) -> None:
-        ticket.state, ticket.updated_at, ticket.paused = state, now, False
+        if ticket.paused and ticket.paused_at is not None and ticket.resolve_due is not None:
+            ticket.resolve_due += now - ticket.paused_at  # the pause does not count
+        ticket.state, ticket.updated_at, ticket.paused, ticket.paused_at = state, now, False, None
         if state == "resolved":
             ticket.resolved_at, ticket.awaiting_rating = now, True
         elif state in ("closed", "cancelled"):
             ticket.closed_at, ticket.awaiting_rating = now, False
+            session = object_session(ticket)
+            if state == "closed" and session is not None:
+                callbacks.on_ticket_closed(session, ticket, now, self.config.desk)
         elif state == "reopened":
-            ticket.awaiting_rating, ticket.closed_at = False, None
+            ticket.awaiting_rating, ticket.closed_at, ticket.overdue = False, None, False
             _, resolve_due = self.rules.deadlines(ticket.type, ticket.priority, now)
             ticket.resolve_due = resolve_due
 
@@ -180,7 +196,7 @@ class TicketService:
             ticket = self._get(session, number)
             self.life.check_event(ticket.state, "pause")
             self._event(session, ticket, "pause", actor, note or "暂停处理", None, None, now)
-            ticket.paused, ticket.updated_at = True, now
+            ticket.paused, ticket.paused_at, ticket.updated_at = True, now, now
             return TicketView.of(ticket)
 
     def rate(self, number: str, score: int, actor: str, note: str = "") -> TicketView:
@@ -200,6 +216,8 @@ class TicketService:
             self._apply_state(ticket, target, now)
             if target == "reopened":
                 ticket.callback_needed = True
+                callbacks.on_promise(session, ticket, now, self.config.desk,
+                                     f"{ticket.number} 业主评价{score}分，已重新处理，需电话回访")
             return TicketView.of(ticket)
 
     # -- reading ----------------------------------------------------------------
@@ -277,11 +295,20 @@ class TicketService:
         with context.serving(Communities(self.sessions).get(view.community_id)):
             self._notify(view, key, note)
 
-    def _notify(self, view: TicketView, key: str, note: str) -> None:
-        text = self.texts(key, number=view.number, type_name=self.life.type_name(view.type),
+    def notice_text(self, view: TicketView, note: str = "") -> str:
+        """The words the resident gets for the ticket's state: shown to staff before sending."""
+        key = "notice_resolved" if view.state == "resolved" else "notice_state"
+        with context.serving(Communities(self.sessions).get(view.community_id)):
+            return self._notice_text(view, key, note)
+
+    def _notice_text(self, view: TicketView, key: str, note: str) -> str:
+        return self.texts(key, number=view.number, type_name=self.life.type_name(view.type),
                           state_name=self.life.state_name(view.state),
                           department=view.department, note=f"（{note}）" if note else "",
                           deadline=local_time(view.deadline, self.config.service.timezone))
+
+    def _notify(self, view: TicketView, key: str, note: str) -> None:
+        text = self._notice_text(view, key, note)
         template = self.config.tickets.notice_template_id or None
         data = {"first": {"value": text}, "keyword1": {"value": view.number},
                 "keyword2": {"value": self.life.state_name(view.state)}} if template else None

@@ -39,6 +39,10 @@ class TicketView:
     callback_needed: bool
     fields: dict[str, Any]
     community_id: int | None = None
+    assignee_id: int | None = None
+    overdue_flag: bool = False
+    paused: bool = False
+    first_responded_at: datetime | None = None
 
     @classmethod
     def of(cls, ticket: Ticket) -> TicketView:
@@ -50,7 +54,9 @@ class TicketView:
             created_at=ticket.created_at, awaiting_rating=ticket.awaiting_rating,
             rating=ticket.rating, urge_count=ticket.urge_count,
             callback_needed=ticket.callback_needed, fields=dict(ticket.fields or {}),
-            community_id=ticket.community_id,
+            community_id=ticket.community_id, assignee_id=ticket.assignee_id,
+            overdue_flag=bool(ticket.overdue), paused=bool(ticket.paused),
+            first_responded_at=ticket.first_responded_at,
         )
 
     @property
@@ -81,7 +87,7 @@ class TicketView:
         """JSON-ready; the phone stays out (privacy), deadlines are ISO strings."""
         data = asdict(self)
         data.pop("phone")
-        for key in ("response_due", "resolve_due", "created_at"):
+        for key in ("response_due", "resolve_due", "created_at", "first_responded_at"):
             data[key] = data[key].isoformat() if data[key] else None
         data["deadline"] = self.deadline.isoformat() if self.deadline else None
         return data

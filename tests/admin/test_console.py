@@ -139,10 +139,23 @@ def test_close_sends_the_rating_question(
 ) -> None:
     queued(pusher)
     agent.post(f"{conv()}/take")
+    agent.post(f"{conv()}/reply", {"text": "您好，已为您登记。"})
     assert agent.post(f"{conv()}/close").status_code == 200
     drain(services)
     assert "满意" in fake_wechat.sent_to(OPENID)[-1]["text"]["content"]
     assert "感谢您的评价" in pusher.text(OPENID, "4").text
+
+
+def test_closing_an_unanswered_conversation_does_not_ask_for_a_rating(
+    pusher: Any, agent: Staff, services: Any, fake_wechat: Any
+) -> None:
+    queued(pusher)
+    agent.post(f"{conv()}/take")
+    assert agent.post(f"{conv()}/close").status_code == 200
+    drain(services)
+    last = fake_wechat.sent_to(OPENID)[-1]["text"]["content"]
+    assert "评价" not in last and "感谢" not in last and "久等" in last
+    assert "缴费" in pusher.text(OPENID, "物业费怎么交").text
 
 
 def test_transfer_to_another_agent(pusher: Any, make_staff: Callable[..., Staff]) -> None:

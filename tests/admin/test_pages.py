@@ -64,6 +64,7 @@ def test_kpi_page_shows_handover_answer_rate_and_satisfaction(
     agent.post("/console/api/conversations/o_kpi1/reply", {"text": "您好，请讲"})
     agent.post("/console/api/conversations/o_kpi1/close")
     pusher.text("o_kpi1", "满意")
+    agent.post("/console/api/conversations/o_kpi2/take")  # taken, never answered
     page = admin_staff.get("/admin/kpi?days=7").text
     assert "人工应答率" in page and "50.0%" in page  # 1 of 2 handovers answered
     assert "满意 1 / 评价 1" in page and "100.0%" in page

@@ -18,6 +18,7 @@ from bot.handover import EVENTS_CHANNEL, HandoverError
 from bot.policy import is_angry
 from bot.state import ConversationState
 from core.config import Config, load_config
+from core.db import transaction
 from core.models import Message
 from core.models.console import ConversationRating, HandoverRecord
 from handlers.human import ServiceHours, parse_rating
@@ -236,12 +237,31 @@ def test_hand_back_lets_the_bot_answer_again(pusher: Any, services: Any) -> None
     assert record.status == "ended" and record.outcome == "handed_back"
 
 
+def answered_by_agent(services: Any) -> None:
+    """The agent replied (what the console's reply does to the handover record)."""
+    with transaction(services.sessions) as session:
+        services.handover.note_agent_reply(session, OPENID)
+
+
+def test_closing_a_conversation_no_agent_answered_asks_for_no_rating(
+    pusher: Any, services: Any
+) -> None:
+    pusher.text(OPENID, "转人工")
+    services.handover.take_over(OPENID, AGENT_ID)
+    assert services.handover.close(OPENID, AGENT_ID) is None
+    assert services.handover.take_pending_rating(OPENID) is None
+    with services.sessions() as session:
+        assert session.scalars(select(ConversationRating)).all() == []
+    assert "缴费" in pusher.text(OPENID, "物业费怎么交").text
+
+
 def test_close_asks_for_a_rating_and_the_next_reply_is_recorded(
     pusher: Any, services: Any
 ) -> None:
     pusher.text(OPENID, "转人工")
     first = services.states.load(OPENID).conversation_id
     services.handover.take_over(OPENID, AGENT_ID)
+    answered_by_agent(services)
     services.handover.close(OPENID, AGENT_ID)
     thanks = pusher.text(OPENID, "5")
     assert "感谢您的评价" in thanks.text
@@ -256,6 +276,7 @@ def test_close_asks_for_a_rating_and_the_next_reply_is_recorded(
 def test_unhappy_rating_is_flagged_for_a_supervisor(pusher: Any, services: Any) -> None:
     pusher.text(OPENID, "转人工")
     services.handover.take_over(OPENID, AGENT_ID)
+    answered_by_agent(services)
     services.handover.close(OPENID, AGENT_ID)
     reply = pusher.text(OPENID, "不满意")
     assert "非常抱歉" in reply.text
@@ -271,6 +292,7 @@ def test_a_new_question_after_close_is_not_taken_as_a_rating(
 ) -> None:
     pusher.text(OPENID, "转人工")
     services.handover.take_over(OPENID, AGENT_ID)
+    answered_by_agent(services)
     services.handover.close(OPENID, AGENT_ID)
     assert "缴费" in pusher.text(OPENID, "物业费怎么交").text
     with services.sessions() as session:

@@ -80,7 +80,7 @@ def test_staff_updates_reach_wechat_and_dissatisfied_rating_reopens(
     [ticket] = tickets_for(services.sessions, bound)
     number = ticket["number"]
     staff = staff_service(services)
-    staff.transition(number, "accepted", "staff:wang", "张师傅已接单")
+    staff.transition(number, "accepted", "staff:wang", tell="张师傅已接单")
     staff.transition(number, "in_progress", "staff:wang")
     staff.transition(number, "resolved", "staff:wang", "已疏通")
     services.outbox.run_once()
