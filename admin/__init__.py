@@ -7,12 +7,24 @@ from typing import Any
 
 def register(app: Any) -> None:
     """Add the console, its live stream, sign-in and admin pages."""
-    from admin import auth, board, console, desk_pages, labels, pages, stream, worker
+    from admin import (
+        auth,
+        board,
+        console,
+        desk_pages,
+        faq,
+        knowledge,
+        labels,
+        outreach,
+        pages,
+        stream,
+        worker,
+    )
 
     services = app.extensions["wuye"]
     auth.configure(app)
     labels.register(app)
     for blueprint in (auth.bp, console.bp, stream.bp, pages.bp, board.bp, worker.bp,
-                      desk_pages.bp):
+                      desk_pages.bp, faq.bp, knowledge.bp, outreach.bp):
         app.register_blueprint(blueprint)
     pages.seed_canned(services.sessions)

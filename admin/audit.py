@@ -22,6 +22,20 @@ ACTIONS = {
     "canned.delete": "删除快捷回复",
     "faq.save": "保存知识库条目",
     "faq.enabled": "启用/停用知识库条目",
+    # the knowledge loop (admin/kb_audit.py)
+    "faq.bulk_enabled": "批量启用/停用知识库条目",
+    "faq.rollback": "回滚知识库条目",
+    "faq.import": "导入知识库",
+    "faq.answer_from_reply": "客服回复存为答案",
+    "queue.add_similar": "未解决问题加入相似问法",
+    "queue.dismiss": "忽略未解决问题",
+    "retrain.start": "重新训练模型",
+    "retrain.force_deploy": "强制上线模型",
+    "notice.create": "发布通知公告",
+    "notice.cancel": "取消通知公告",
+    "menu.save": "保存自定义菜单",
+    "menu.push": "发布自定义菜单",
+    "welcome.save": "设置猜你想问",
 }
 
 

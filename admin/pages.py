@@ -1,4 +1,4 @@
-"""Admin pages (客服主管 only): canned replies, users, FAQ editing and the KPIs."""
+"""Admin pages (客服主管 only): canned replies, users and the KPIs (FAQ pages: admin/faq.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from admin.users import ROLES, UserError, UserStore
 from communities.staff import StaffScopes, allows
 from core.db import transaction, utcnow
 from core.models.console import CannedReply
-from knowledge_base.repository import FaqRepository
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -35,10 +34,6 @@ def _audit(action: str, target: str = "", detail: str = "") -> None:
     """Every admin change goes on record with who made it and from where."""
     audit.record(auth.services().sessions, auth.current_user(), action, target, detail,
                  request.remote_addr or "")
-
-
-def _lines(value: str) -> list[str]:
-    return [line.strip() for line in value.splitlines() if line.strip()]
 
 
 @bp.get("/")
@@ -222,49 +217,6 @@ def revoke_sessions(user_id: int) -> Response:
 def audit_log() -> str:
     return render_template("admin_audit.html", entries=audit.recent(auth.services().sessions),
                            actions=audit.ACTIONS)
-
-
-# -- FAQ -------------------------------------------------------------------------------------
-def _faqs() -> FaqRepository:
-    return FaqRepository(auth.services().sessions)
-
-
-@bp.get("/faq")
-def faqs() -> str:
-    return render_template("admin_faq.html", faqs=_faqs().list())
-
-
-@bp.get("/faq/<faq_id>")
-def edit_faq(faq_id: str) -> str:
-    return render_template("admin_faq_edit.html", faq=_faqs().get(faq_id), faq_id=faq_id)
-
-
-@bp.post("/faq/<faq_id>")
-def save_faq(faq_id: str) -> Response:
-    form = request.form
-    new_id = form.get("id", faq_id).strip() if faq_id == "new" else faq_id
-    question, answer = form.get("question", "").strip(), form.get("answer", "").strip()
-    if not new_id or new_id == "new" or not question or not answer:
-        flash("编号、标准问题和答案都不能为空", "error")
-        return redirect(url_for("admin.edit_faq", faq_id=faq_id))
-    _faqs().save(id=new_id, question=question, answer=answer,
-                 category=form.get("category", "general").strip() or "general",
-                 similar_questions=_lines(form.get("similar_questions", "")),
-                 keywords=_lines(form.get("keywords", "")),
-                 enabled=form.get("enabled") == "1",
-                 updated_by=auth.current_user().username)
-    _audit("faq.save", new_id)
-    flash(f"已保存 {new_id}", "ok")
-    return redirect(url_for("admin.faqs"))
-
-
-@bp.post("/faq/<faq_id>/enabled")
-def toggle_faq(faq_id: str) -> Response:
-    enabled = request.form.get("enabled") == "1"
-    _faqs().set_enabled(faq_id, enabled, updated_by=auth.current_user().username)
-    _audit("faq.enabled", faq_id, f"enabled={enabled}")
-    flash("已更新", "ok")
-    return redirect(url_for("admin.faqs"))
 
 
 # -- KPIs ------------------------------------------------------------------------------------

@@ -105,9 +105,12 @@ class Engine:
     # -- events -------------------------------------------------------------
     def on_event(self, inbound: Inbound, state: ConversationState, message_id: int | None,
                  outcome: TurnOutcome) -> None:
-        if inbound.event in ("subscribe", "subscribe_scan"):
+        if inbound.event in ("subscribe", "subscribe_scan"):  # welcome + 猜你想问 card
             asked = self.community.welcome(state) if self.community else None
-            outcome.replies.extend(asked or [Reply(text=self.texts("welcome"))])
+            if asked:
+                outcome.replies.extend(asked)
+            else:
+                self.run(Choice("action_welcome"), state, _latest("", "", {}), None, outcome)
         elif inbound.event == "click":
             decision = menu_decision(inbound.event_key)
             if decision is None:
@@ -193,6 +196,7 @@ class Engine:
         """Ask the routing table for the action and run it."""
         turn = Turn(text=text, decision=decision, state=state,
                     rating_pending=lambda: self.rating_pending(state.openid),
+                    feedback_pending=lambda: self.feedback_pending(state.openid, text),
                     anger_exclamations=self.config.handoff.anger_exclamations,
                     from_menu=menu is not None, not_emergency=self.tickets.rules.not_emergency)
         choice = route(turn)
@@ -205,8 +209,15 @@ class Engine:
         if choice.route == "open_form" and menu_before:
             state.slots["faq_menu"] = menu_before  # a digression keeps the menu one more turn
         self.run(choice, state, _latest(text, decision.intent, {
-            "decision": decision.to_dict(), "menu": menu is not None}, decision),
+            # A keyword (常见问题, 报修) means the same as tapping its button.
+            "decision": decision.to_dict(),
+            "menu": menu is not None or command_key(text) is not None}, decision),
             message_id, outcome)
+
+    def feedback_pending(self, openid: str, text: str) -> bool:
+        """The resident answers "did this answer help?" (knowledge_loop.feedback)."""
+        return bool(self.registry.get("action_answer_feedback").claims(  # type: ignore[attr-defined]
+            openid, text))
 
     def rating_pending(self, openid: str) -> dict[str, Any] | None:
         """What a rating would answer now: the agent's closing question, else a ticket."""

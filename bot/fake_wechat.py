@@ -44,8 +44,11 @@ ERRMSGS = {
     43004: "require subscribe",
     44002: "empty post data",
     45009: "reach max api daily quota limit",
+    40016: "invalid button size",
+    40017: "invalid button type",
     45015: "response out of time limit or subscription is canceled",
     45047: "out of response count limit",
+    46003: "menu no exist",
     47001: "data format error",
 }
 
@@ -98,6 +101,7 @@ class FakeWechatApi:
         self._stable: str | None = None
         self._failures: list[_Failure] = []
         self._messages: list[SentMessage] = []
+        self.menus: list[dict[str, Any]] = []  # every menu/create body accepted, in order
         self._cond = threading.Condition()
         self._media: dict[str, tuple[bytes, str]] = {}
         self._codes: dict[str, str] = {}  # OAuth code -> openid (single use)
@@ -233,6 +237,8 @@ class FakeWechatApi:
             ("GET", "/cgi-bin/media/get"): self._media_get,
             ("GET", "/connect/oauth2/authorize"): self._oauth_authorize,
             ("GET", "/sns/oauth2/access_token"): self._oauth_token,
+            ("POST", "/cgi-bin/menu/create"): self._create_menu,
+            ("GET", "/cgi-bin/menu/get"): self._get_menu,
         }
         handler = routes.get((request.method, request.path))
         if handler is None:
@@ -352,6 +358,45 @@ class FakeWechatApi:
         return _json({"access_token": secrets.token_urlsafe(24), "expires_in": 7200,
                       "refresh_token": secrets.token_urlsafe(24), "openid": openid,
                       "scope": "snsapi_base"})
+
+    @property
+    def menu(self) -> dict[str, Any] | None:
+        """The menu WeChat would show now (the last one created)."""
+        with self._cond:
+            return self.menus[-1] if self.menus else None
+
+    def _create_menu(self, request: Request) -> Response:
+        with self._cond:
+            if error := self._check_token(request.args.get("access_token", "")):
+                return error
+        body = _body(request)
+        if body is None or not isinstance(body.get("button"), list) \
+                or not 1 <= len(body["button"]) <= 3:
+            return _error(40016)
+        for button in body["button"]:
+            subs = button.get("sub_button") or []
+            if len(subs) > 5 or not button.get("name"):
+                return _error(40017)
+        with self._cond:
+            self.menus.append(body)
+        return _json({"errcode": 0, "errmsg": "ok"})
+
+    def _get_menu(self, request: Request) -> Response:
+        with self._cond:
+            if error := self._check_token(request.args.get("access_token", "")):
+                return error
+        if self.menu is None:
+            return _error(46003)
+        return _json({"menu": self.menu})
+
+    def _check_token(self, token: str) -> Response | None:
+        if not token:
+            return _error(41001)
+        if token not in self._tokens:
+            return _error(40001)
+        if self._expired(token):
+            return _error(42001)
+        return None
 
     def _list_messages(self, request: Request) -> Response:
         try:

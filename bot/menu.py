@@ -25,6 +25,21 @@ def menu_table() -> dict[str, Any]:
     return yaml.safe_load(MENU_FILE.read_text(encoding="utf-8"))
 
 
+# Click keys of the pushed custom menu (bot/menu_store.py) beyond menu.yaml's buttons:
+# key → {"intent", "text"}; refreshed by each process's reloader.
+_live_keys: dict[str, dict[str, Any]] = {}
+
+
+def set_live_keys(keys: dict[str, dict[str, Any]]) -> None:
+    global _live_keys
+    _live_keys = dict(keys)
+
+
+def button(event_key: str) -> dict[str, Any] | None:
+    """What a click key stands for: the pushed menu's mapping, else menu.yaml's."""
+    return _live_keys.get(event_key) or menu_table()["buttons"].get(event_key)
+
+
 def command_key(text: str) -> str | None:
     """The button a keyword message stands for ("报修", "我的账单！"), else None."""
     return menu_table()["commands"].get(_NOISE.sub("", text))
@@ -32,7 +47,7 @@ def command_key(text: str) -> str | None:
 
 def menu_decision(event_key: str) -> Decision | None:
     """The decision a menu button stands for, or None for an unknown key."""
-    item = menu_table()["buttons"].get(event_key)
+    item = button(event_key)
     if item is None:
         return None
     candidates = [FaqCandidate(faq_id, "", 1.0) for faq_id in item.get("faqs", [])]

@@ -177,7 +177,7 @@ class Outbox:
             kind, payload, openid = item.kind, item.payload, item.openid
             key = item.idempotency_key or f"item:{item.id}"
         try:
-            self._send(kind, payload, key)
+            answer = self._send(kind, payload, key)
         except WechatApiError as exc:
             if exc.ambiguous:
                 self._record_ambiguous(item_id, f"no answer after sending: {exc.errmsg}")
@@ -188,13 +188,12 @@ class Outbox:
             log.exception("outbox item %s to %s: unexpected error", item_id, openid)
             self._record_ambiguous(item_id, f"unexpected {type(exc).__name__} while sending")
         else:
-            self._record_success(item_id)
+            self._record_success(item_id, answer.get("msgid"))
 
-    def _send(self, kind: str, payload: dict[str, Any], key: str) -> None:
+    def _send(self, kind: str, payload: dict[str, Any], key: str) -> dict[str, Any]:
         if kind == "template":
-            self.api.send_template(payload, key)
-        else:
-            self.api.send_custom(payload, key)
+            return self.api.send_template(payload, key)
+        return self.api.send_custom(payload, key)
 
     def _record_ambiguous(self, item_id: int, error: str, only_if_sending: bool = False) -> None:
         def apply(item: OutboxItem, message: Message | None) -> None:
@@ -212,12 +211,14 @@ class Outbox:
 
         self._update(item_id, apply)
 
-    def _record_success(self, item_id: int) -> None:
+    def _record_success(self, item_id: int, msgid: object = None) -> None:
         def apply(item: OutboxItem, message: Message | None) -> None:
             item.status = "sent"
             item.sent_at = utcnow()
             OUTBOX_SENDS.labels("sent").inc()
             item.last_error = None
+            # A template send's delivery report (TEMPLATESENDJOBFINISH) names this msgid.
+            item.wechat_msgid = str(msgid) if msgid is not None else None
             if message is not None:
                 message.status = "sent"
                 message.delivery = item.kind

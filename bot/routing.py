@@ -34,6 +34,8 @@ class Turn:
     state: ConversationState
     # What a rating would answer: {"conversation_rating": id} or {"ticket": number}.
     rating_pending: Callable[[], dict[str, Any] | None] = lambda: None
+    # Whether the message answers "did this answer help?" asked right before.
+    feedback_pending: Callable[[], bool] = lambda: False
     anger_exclamations: int = 3
     from_menu: bool = False
     # Why a message that reads like an emergency is none (dispatch_rules.yaml), or None.
@@ -201,6 +203,12 @@ def unsure(turn: Turn) -> Choice | None:
     return Choice("action_fallback")
 
 
+def answer_feedback(turn: Turn) -> Choice | None:
+    """The reply to "did this answer help?" (only the very next message counts), after a
+    pending rating, before anything reads the digit as something else."""
+    return Choice("action_answer_feedback") if turn.feedback_pending() else None
+
+
 def by_intent(turn: Turn) -> Choice:
     """Last: the action registered for the intent (a fault report that names a home is a
     repair, though the NLU may read the home as a wish to bind it)."""
@@ -212,6 +220,7 @@ def by_intent(turn: Turn) -> Choice:
 
 ROUTES: tuple[tuple[str, Route], ...] = (
     ("pending_rating", pending_rating),
+    ("answer_feedback", answer_feedback),
     ("calm_emergency", calm_emergency),
     ("emergency_where", emergency_where),
     ("emergency", emergency),

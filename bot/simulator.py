@@ -16,7 +16,8 @@ from typing import Any
 import requests
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from bot.menu import menu_table
+from bot.menu import button
+from bot.menu_store import default_menu
 from bot.push import PushResult, WechatPusher
 
 bp = Blueprint(
@@ -60,12 +61,14 @@ def _services() -> Any:
 def page() -> str:
     """The phone-like chat page."""
     config = _services().config
+    menus = _services().menus
     return render_template(
         "simulator.html",
         property_name=config.service.property_name,
         personas=current_app.extensions.get("wuye_personas", []),
         encrypted=bool(config.wechat.aes_key),
         has_fake=_services().fake_wechat is not None,
+        menu=(menus.live() if menus is not None else default_menu()).definition,
     )
 
 
@@ -136,7 +139,7 @@ def _push(pusher: WechatPusher, openid: str, kind: str, data: dict[str, Any]) ->
                                    str(data.get("label") or ""))
         if kind == "click":
             key = data.get("key")
-            if key not in menu_table()["buttons"]:
+            if not isinstance(key, str) or button(key) is None:
                 raise SimulatorError("bad_content", field="key")
             return pusher.event(openid, "CLICK", str(key))
         if kind == "event":

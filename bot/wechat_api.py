@@ -105,6 +105,11 @@ class WechatApi:
         """Send a template message (notifications allowed outside the 48 h window)."""
         return self._post_with_token("/cgi-bin/message/template/send", payload, key)
 
+    def create_menu(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """Replace the Official Account's custom menu (WeChat's menu/create)."""
+        # Replacing the menu with the same one is harmless: no idempotency key needed.
+        return self._post_with_token("/cgi-bin/menu/create", definition, "")
+
     def close(self) -> None:
         self._http.close()
 

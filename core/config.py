@@ -228,6 +228,31 @@ class DeskConfig:
 
 
 @dataclass(frozen=True)
+class KnowledgeConfig:
+    """The admins' knowledge loop: answer feedback, the unanswered queue, retraining, notices."""
+
+    # every_nth: ask after every Nth FAQ answer a resident gets; conversation: once per
+    # conversation_hours; off: never.
+    feedback_mode: str = "every_nth"
+    feedback_every_nth: int = 3
+    feedback_conversation_hours: float = 12.0
+    feedback_reply_minutes: int = 30  # a numbered reply later than this is not feedback
+    # Two unanswered messages whose idf-weighted char-bigram cosine reaches this share a group.
+    group_similarity: float = 0.35
+    # Labelled JSONL files a retrained model is scored on, before it may replace the old one.
+    holdout_files: str = "tests/nlu/data/holdout_b.jsonl,tests/nlu/data/holdout_c.jsonl"
+    # The score a new model must not fall below the deployed one's by more than this.
+    deploy_tolerance: float = 0.0
+    notice_template_id: str = "notice-template-demo"
+    # WeChat's template sends: at most this many per second from this account.
+    notice_rate_per_second: float = 20.0
+    welcome_questions: int = 5
+    overview_questions: int = 8  # 常见问题 lists more than the welcome card
+    # Offered before any admin pins a list and before any question was answered.
+    welcome_default: str = "fee_payment,office_hours,hotline,access_card_apply,repair_hours"
+
+
+@dataclass(frozen=True)
 class Config:
     var_dir: str = "var"
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -241,6 +266,7 @@ class Config:
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
     log: LogConfig = field(default_factory=LogConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
 
@@ -351,6 +377,10 @@ def _aes_key_ok(key: str) -> bool:
 
 
 def _validate(config: Config) -> None:
+    if config.knowledge.feedback_mode not in ("conversation", "every_nth", "off"):
+        raise ConfigError("knowledge.feedback_mode: expected conversation, every_nth or off")
+    if config.knowledge.notice_rate_per_second <= 0:
+        raise ConfigError("knowledge.notice_rate_per_second: must be positive")
     aes = config.wechat.aes_key
     if aes and len(aes) != 43:
         raise ConfigError("wechat.aes_key: EncodingAESKey must be 43 characters")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import Config
 from handlers.texts import Texts, load_table
 from handlers.tickets.service import TicketService
+from knowledge_loop.feedback import FeedbackStore
 
 
 @dataclass
@@ -28,6 +29,11 @@ class HandlerDeps:
     def tickets(self) -> TicketService:
         """One ticket service for the chat flows and the console: rule files parsed once."""
         return TicketService(self.sessions, self.config, self.texts, self.notifier)
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        """Logs FAQ answers and the residents' 有帮助/没帮助 replies."""
+        return FeedbackStore(self.sessions, self.config.knowledge)
 
     @cached_property
     def texts(self) -> Texts:

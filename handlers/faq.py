@@ -17,6 +17,7 @@ from handlers.base import BaseAction, decision_of, route_args
 from handlers.outcomes import OfferFaqMenu
 from knowledge_base.overrides import CommunityKnowledge
 from knowledge_base.repository import Faq
+from knowledge_loop.welcome import WelcomeCards
 
 MENU_SIZE = 3
 
@@ -31,17 +32,24 @@ class FaqAction(BaseAction):
         faq_id = chosen or (decision.faq_id if decision else None)
         # No entry of ours answers, but another body handles it: say where to go.
         referral = None if chosen or not decision else decision.referral
-        if (faq_id and self.answer(dispatcher, faq_id)) or (
-                referral and self.answer(dispatcher, referral)):
+        if faq_id and self.answer(dispatcher, faq_id):
+            self.ask_feedback(dispatcher, tracker, faq_id)
+            return [SlotSet("fallback_count", 0)]
+        if referral and self.answer(dispatcher, referral):
             return [SlotSet("fallback_count", 0)]
         nlu = self.deps.config.nlu
         from_menu = bool((tracker.latest_message or {}).get("metadata", {}).get("menu"))
         candidates = [c for c in (decision.candidates if decision else [])
                       if c.score >= nlu.faq_suggest_threshold]
-        candidates = candidates if from_menu else candidates[:MENU_SIZE]
+        if from_menu:  # 常见问题: the welcome card's list (knowledge_loop.welcome)
+            knowledge = self.deps.config.knowledge
+            ids = WelcomeCards(self.deps.sessions, knowledge).faq_ids(
+                context.current_id(), knowledge.overview_questions,
+                [c.faq_id for c in candidates])
+            return self.offer_menu(dispatcher, ids, "faq_overview")
+        candidates = candidates[:MENU_SIZE]
         if candidates:
-            intro = "faq_overview" if from_menu else "faq_menu_intro"
-            return self.offer_menu(dispatcher, [c.faq_id for c in candidates], intro)
+            return self.offer_menu(dispatcher, [c.faq_id for c in candidates])
         return [FollowupAction("action_fallback")]
 
     def entry(self, faq_id: str) -> Faq | None:
@@ -58,6 +66,14 @@ class FaqAction(BaseAction):
             return True
         dispatcher.utter_message(text=self.deps.texts("faq_answer", answer=entry.answer))
         return True
+
+    def ask_feedback(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     faq_id: str) -> None:
+        """Log the answer; now and then ask whether it helped (knowledge_loop.feedback)."""
+        question = str((tracker.latest_message or {}).get("text") or "")
+        if self.deps.feedback.answered(tracker.sender_id, faq_id, question,
+                                       context.current_id()):
+            self.say(dispatcher, "feedback_prompt")
 
     def offer_menu(self, dispatcher: CollectingDispatcher, faq_ids: list[str],
                    intro: str = "faq_menu_intro") -> list[Any]:

@@ -22,8 +22,14 @@ INTENT_ACTIONS: dict[str, str] = {
     "emergency": "action_emergency",
 }
 
+# Intents outside the NLU's taxonomy, reached only by menu buttons and keywords
+# (bot/menu.yaml): 最近通知.
+MENU_INTENT_ACTIONS: dict[str, str] = {
+    "recent_notices": "action_recent_notices",
+}
+
 FALLBACK_ACTION = "action_fallback"
 
 
 def action_for(intent: str) -> str:
-    return INTENT_ACTIONS.get(intent, FALLBACK_ACTION)
+    return INTENT_ACTIONS.get(intent) or MENU_INTENT_ACTIONS.get(intent, FALLBACK_ACTION)

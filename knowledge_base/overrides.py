@@ -57,8 +57,8 @@ class CommunityKnowledge:
     def resolve(self, faq_id: str, community_id: int | None) -> Faq | None:
         """What a resident of this community reads for the topic (None: nothing to say)."""
         entry = self._entries.get(faq_id)
-        if entry is None or not entry.enabled:
-            return None
+        if entry is None or not entry.enabled or not entry.valid_at(utcnow()):
+            return None  # off, or outside its validity dates
         if entry.community_id is not None and entry.community_id != community_id:
             return None  # a topic of another community only
         override = self.override(faq_id, community_id) if community_id is not None else None

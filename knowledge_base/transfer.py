@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction, utcnow
 from core.models import FaqEntry, FaqOverride
+from knowledge_base.repository import record_version
 
 COLUMNS = ("id", "category", "question", "similar_questions", "answer", "enabled")
 HEADERS = {
@@ -183,6 +184,8 @@ def _write_entry(session: Session, row: FaqRow, community_id: int | None,
     entry.answer, entry.enabled = row.answer, row.enabled
     entry.version = (entry.version or 0) + 1
     entry.updated_at, entry.updated_by = utcnow(), updated_by
+    session.flush()
+    record_version(session, entry, "import")  # the history page and rollback see imports
     return created
 
 

@@ -67,6 +67,18 @@ def create_app(config: Config | None = None, services: Services | None = None,
     return app
 
 
+def _knowledge_tick(services: Services) -> None:
+    """Scheduled notices due, delivery reports, the pushed menu's keys (issue 15)."""
+    try:
+        if services.notices is not None:
+            services.notices.send_due()
+            services.notices.sync()
+        if services.menus is not None:
+            services.menus.refresh_live_keys()
+    except Exception:  # the database may be briefly away; try again next tick
+        log.exception("knowledge tick failed")
+
+
 def _start_reloader(services: Services) -> None:
     """Pick up a newer NLU model (and FAQ edits) without a restart."""
     stop = services.stopping
@@ -78,5 +90,6 @@ def _start_reloader(services: Services) -> None:
                 services.understander.reload_if_newer()
             except Exception:
                 log.exception("NLU reload failed; keeping the current model")
+            _knowledge_tick(services)
 
     threading.Thread(target=loop, name="nlu-reloader", daemon=True).start()

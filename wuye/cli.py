@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from core.config import Config, ConfigError, check_production, load_config
 from core.db import upgrade
 from core.logging import configure_logging
-from wuye import cli_admin, cli_community, cli_desk, cli_nlu, cli_tickets
+from wuye import cli_admin, cli_community, cli_desk, cli_knowledge, cli_nlu, cli_tickets
 
 log = logging.getLogger("wuye")
 
@@ -149,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_nlu.add_commands(sub)
     cli_tickets.add_commands(sub)
     cli_admin.add_commands(sub)
+    cli_knowledge.add_commands(sub)
     cli_community.add_commands(sub)
     cli_desk.add_commands(sub)
     return parser

@@ -16,6 +16,7 @@ from bot.engine import Engine
 from bot.fake_wechat import FakeWechatApi
 from bot.gateway import Gateway
 from bot.handover import Handover
+from bot.menu_store import MenuStore
 from bot.messages import MessageLog
 from bot.notify import Notifier
 from bot.outbox import Outbox
@@ -32,7 +33,9 @@ from core.redis import connect_redis
 from handlers.deps import HandlerDeps
 from handlers.registry import Registry, build_actions
 from knowledge_base.repository import FaqRepository
-from wuye.understanding import build_understander
+from knowledge_loop.retrain import Retrainer, live_trainer
+from notices.service import NoticeService
+from wuye.understanding import build_understander, thresholds
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,10 @@ class Services:
     silence: SilenceWatch
     fake_wechat: FakeWechatApi | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
+    # The admins' knowledge loop and outreach (issue 15).
+    retrainer: Retrainer | None = None
+    notices: NoticeService | None = None
+    menus: MenuStore | None = None
 
     def close(self) -> None:
         self.stopping.set()
@@ -99,10 +106,15 @@ def build_services(config: Config, migrate: bool = True,
                       config.outbox.sweep_seconds)
     silence = SilenceWatch(sessions, handover, notifier, lambda: deps.texts("agent_busy_ack"),
                            route.resolve)
+    retrainer = Retrainer(sessions, config, thresholds(config.nlu), understander,
+                          trainer=live_trainer(sessions))
+    notices = NoticeService(sessions, outbox, config)
+    menus = MenuStore(sessions, wechat_api)
     return Services(
         config=config, db=db, sessions=sessions, redis=redis_client, understander=understander,
         faqs=faqs, communities=communities, messages=messages, states=states,
         handover=handover, wechat_api=wechat_api, outbox=outbox, notifier=notifier,
-        deps=deps, registry=registry, engine=engine,
-        gateway=gateway, sweeper=sweeper, silence=silence, fake_wechat=fake_wechat,
+        deps=deps, registry=registry, engine=engine, gateway=gateway, sweeper=sweeper,
+        silence=silence, fake_wechat=fake_wechat, retrainer=retrainer, notices=notices,
+        menus=menus,
     )

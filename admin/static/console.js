@@ -95,6 +95,11 @@ function messageItem(m) {
     el("div", { class: "bubble" }, m.text || `[${m.type}]`),
     m.image ? el("img", { src: m.image, alt: "业主发送的图片", class: "photo" }) : null,
     el("div", { class: "foot" }, nluTag(m.nlu), status));
+  if (m.sender === "agent" && document.body.dataset.admin === "1") {
+    // A good reply can become a knowledge-base answer (admin/knowledge.py).
+    li.append(el("a", { class: "save-answer", href: `/admin/replies/${m.id}`, target: "_blank" },
+      "存为知识库答案"));
+  }
   if (m.error && m.status !== "sent") {
     const failed = el("div", { class: "delivery-error" },
       m.status === "failed" ? `发送失败：${m.error_text || "请稍后重试"}` :

@@ -196,9 +196,18 @@
     input.placeholder = voiceMode ? T.voiceMode : T.textMode;
   });
   $("more").addEventListener("click", () => { $("extras").hidden = !$("extras").hidden; });
-  document.querySelectorAll(".menu button").forEach((button) => {
+  document.querySelectorAll(".menu button[data-key]").forEach((button) => {
     button.addEventListener("click", () => {
+      document.querySelectorAll(".submenu").forEach((sub) => { sub.hidden = true; });
       send({ kind: "click", key: button.dataset.key }, T.menu + " " + button.textContent);
+    });
+  });
+  document.querySelectorAll(".menu .menu-top").forEach((top) => {
+    top.addEventListener("click", () => {
+      const sub = top.nextElementSibling;
+      const open = sub.hidden;
+      document.querySelectorAll(".submenu").forEach((other) => { other.hidden = true; });
+      sub.hidden = !open;
     });
   });
   document.querySelectorAll(".extras button").forEach((button) => {

@@ -98,3 +98,5 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # WeChat's msgid for a template send: its TEMPLATESENDJOBFINISH report names it.
+    wechat_msgid: Mapped[str | None] = mapped_column(String(32), default=None, index=True)

@@ -25,6 +25,9 @@ class FaqEntry(Base):
         ForeignKey("communities.id"), default=None, index=True)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Optional validity window: outside it the entry is not answered (a seasonal notice).
+    valid_from: Mapped[datetime | None] = mapped_column(default=None)
+    valid_until: Mapped[datetime | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")

@@ -17,7 +17,7 @@ import yaml
 from communities import context
 
 TEXT_DIR = Path(__file__).resolve().parent
-TEXT_FILES = ("base.yaml", "tickets.yaml", "handoff.yaml", "community.yaml")
+TEXT_FILES = ("base.yaml", "tickets.yaml", "handoff.yaml", "community.yaml", "knowledge.yaml")
 
 
 class Texts:

@@ -13,9 +13,10 @@ from admin.users import UserStore
 from core.models.console import ConsoleUser
 from tests.admin.conftest import PASSWORD, Staff, sign_in
 
-PROTECTED = ("console.", "console_stream.", "admin.")
+PROTECTED = ("console.", "console_stream.", "admin.", "kb.", "knowledge.", "outreach.")
 SAMPLE_ARGS = {"openid": "o_x", "message_id": "1", "number": "R20261118-0001",
-               "faq_id": "fee_payment", "row_id": "1", "user_id": "1"}
+               "faq_id": "fee_payment", "row_id": "1", "user_id": "1", "key": "1",
+               "version": "1", "job_id": "1", "notice_id": "1", "kind": "csv", "token": "x"}
 
 
 def protected_routes(flask_app: Any) -> list[tuple[str, str, str]]:
@@ -33,7 +34,9 @@ def protected_routes(flask_app: Any) -> list[tuple[str, str, str]]:
 def test_there_are_routes_to_check(console_app: Any) -> None:
     endpoints = {endpoint for endpoint, _, _ in protected_routes(console_app)}
     assert {"console.page", "console.reply", "console_stream.events", "admin.kpis",
-            "admin.save_faq", "admin.add_user"} <= endpoints
+            "kb.save_faq", "admin.add_user", "kb.import_faq", "knowledge.hit_test",
+            "knowledge.unanswered", "knowledge.start_training", "outreach.compose_notice",
+            "outreach.push_menu"} <= endpoints
 
 
 def test_every_console_and_admin_route_refuses_anonymous(console_app: Any) -> None:

@@ -24,3 +24,6 @@ def wechat_config(tmp_path: Path, fake_wechat: FakeWechatApi, redis_url: str) ->
         outbox={"poll_seconds": 0.05, "backoff_base_seconds": 0.01,
                 "backoff_max_seconds": 0.04, "max_attempts": 3},
     )
+
+# Signed-in admins, for the custom-menu tests (tests/bot/test_menu_store.py).
+from tests.admin.conftest import admin_staff, console_app, make_staff  # noqa: E402, F401

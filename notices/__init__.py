@@ -1,0 +1,1 @@
+"""通知公告: notices composed by admins, sent to bound residents as template messages."""
