@@ -153,9 +153,12 @@ def test_slow_clients_are_cut_off_and_cannot_starve_the_threads(stack: Stack) ->
     direct = WechatPusher(stack.app_url, TOKEN, APPID).text("o_smoke_slow", "你好")
     assert direct.status_code == 200 and direct.replies
     assert time.monotonic() - started < 8
-    for sock in slow:  # each is closed after the 2 s read deadline, never left hanging
+    # Each is closed after the 2 s read deadline, never left hanging; the bound is wide
+    # because a loaded 2-core machine schedules the closes late, not because they may wait.
+    give_up = started + 20
+    for sock in slow:
         with sock:
-            sock.settimeout(6)
+            sock.settimeout(max(give_up - time.monotonic(), 0.5))
             try:
                 sock.recv(1024)  # b"" (closed) or an error response
             except ConnectionResetError:
