@@ -78,6 +78,10 @@ def test_signed_pushes_through_nginx_get_passive_replies(stack: Stack) -> None:
     assert all(r.status_code == 200 for r in results), [r.status_code for r in results]
     assert all(r.replies and r.replies[0]["text"] for r in results)
     # Both gunicorn workers served: their pids differ in the access log's process ids.
+    deadline = time.monotonic() + 10  # the access log is written after the response
+    while stack.log_text("web").count('"POST /wechat"') < len(texts) and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
     assert stack.log_text("web").count('"POST /wechat"') >= len(texts)
 
 
