@@ -29,3 +29,9 @@ def receive() -> Response:
     message = parse_message(request.get_data())
     reply = create_reply(getattr(message, "content", "success"), message)
     return Response(reply.render(), mimetype="application/xml")
+
+
+@app.get("/readyz")
+def ready() -> str:
+    """bench/startup.py times both servers to their first 200 here."""
+    return "ready"
