@@ -6,8 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from core.yamlfile import load_yaml
 from handlers.tickets.rules import LifeCycle
 
 LABELS_FILE = Path(__file__).resolve().parent / "data" / "labels.yaml"
@@ -15,7 +14,7 @@ LABELS_FILE = Path(__file__).resolve().parent / "data" / "labels.yaml"
 
 @cache
 def table() -> dict[str, Any]:
-    return dict(yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8")))
+    return dict(load_yaml(LABELS_FILE))
 
 
 @cache

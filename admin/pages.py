@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +17,7 @@ from admin.users import ROLES, UserError, UserStore
 from communities.staff import StaffScopes, allows
 from core.db import transaction, utcnow
 from core.models.console import CannedReply
+from core.yamlfile import load_yaml
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -92,7 +92,7 @@ def seed_canned(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         if session.scalar(select(CannedReply.id).limit(1)) is not None:
             return
-    defaults = yaml.safe_load(DEFAULT_CANNED.read_text(encoding="utf-8")) or []
+    defaults = load_yaml(DEFAULT_CANNED) or []
     try:
         with transaction(sessions) as session:
             session.add_all(CannedReply(shortcut=d["shortcut"], title=d.get("title", ""),

@@ -7,8 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from core.yamlfile import load_yaml
 from nlu.decision import Decision, FaqCandidate
 
 MENU_FILE = Path(__file__).resolve().parent / "menu.yaml"
@@ -22,7 +21,7 @@ _NOISE = re.compile(r"[\s。.,，!！?？~～、…]+")
 
 @cache
 def menu_table() -> dict[str, Any]:
-    return yaml.safe_load(MENU_FILE.read_text(encoding="utf-8"))
+    return load_yaml(MENU_FILE)
 
 
 # Click keys of the pushed custom menu (bot/menu_store.py) beyond menu.yaml's buttons:

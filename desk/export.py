@@ -6,8 +6,6 @@ import csv
 import io
 from typing import Any
 
-from openpyxl import Workbook
-
 from desk.kpis import KPI_NAMES, PERCENT_KPIS
 
 
@@ -51,6 +49,8 @@ def to_csv(report: dict[str, Any]) -> str:
 
 
 def to_xlsx(report: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook  # ~0.1 s to import: only an export pays for it, not start-up
+
     book = Workbook()
     book.remove(book.active)
     for title, key in SHEETS:

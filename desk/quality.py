@@ -10,7 +10,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +19,7 @@ from core.db import transaction, utcnow
 from core.models import Message
 from core.models.console import ConversationRating, HandoverRecord
 from core.models.desk import QualityReview
+from core.yamlfile import load_yaml
 from desk import alerts
 from desk.callbacks import sampled
 
@@ -33,7 +33,7 @@ class QualityError(ValueError):
 
 @cache
 def language() -> dict[str, Any]:
-    return dict(yaml.safe_load(LANGUAGE_FILE.read_text(encoding="utf-8")))
+    return dict(load_yaml(LANGUAGE_FILE))
 
 
 def check(texts: list[str]) -> list[dict[str, str]]:

@@ -10,8 +10,7 @@ import re
 from functools import cache
 from typing import Any
 
-import yaml
-
+from core.yamlfile import load_yaml
 from handlers.tickets.rules import DATA_DIR
 
 _NOISE = re.compile(r"[\s,，.。!！?？~～、;；:：…]+")
@@ -24,7 +23,7 @@ SHORT = 12
 
 @cache
 def _table() -> dict[str, Any]:
-    return dict(yaml.safe_load((DATA_DIR / "phrases.yaml").read_text(encoding="utf-8")))
+    return dict(load_yaml(DATA_DIR / "phrases.yaml"))
 
 
 def phrases(kind: str) -> list[str]:

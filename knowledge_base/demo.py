@@ -7,9 +7,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.yamlfile import load_yaml
 from knowledge_base.repository import FaqRepository
 
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_faq.yaml"
@@ -20,7 +20,7 @@ _FOLD_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 @cache
 def demo_entries() -> tuple[dict[str, Any], ...]:
     """The demo entries as plain dicts, read once from the data file."""
-    data = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(DEMO_FILE)
     entries = []
     for item in data["faq"]:
         entries.append(

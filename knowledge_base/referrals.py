@@ -10,10 +10,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.yamlfile import load_yaml
 from knowledge_base.demo import _FOLD_SPACE
 from knowledge_base.repository import FaqRepository
 
@@ -24,7 +24,7 @@ REFERRALS_FILE = Path(__file__).resolve().parent / "data" / "referrals.yaml"
 @cache
 def referral_entries() -> tuple[dict[str, Any], ...]:
     """The shipped referral entries as plain dicts (the same shape as demo entries)."""
-    data = yaml.safe_load(REFERRALS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(REFERRALS_FILE)
     return tuple(
         {
             "id": item["id"],

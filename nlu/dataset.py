@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from core.yamlfile import load_yaml
 from knowledge_base.demo import demo_entries
 from knowledge_base.referrals import REFERRAL, referral_entries
 from knowledge_base.repository import Faq
@@ -41,7 +40,7 @@ def _expand(templates: list[str], slots: dict[str, list[str]], count: int, seed:
 
 
 def _intent_file(path: Path) -> list[Example]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)
     intent, source = data["intent"], path.stem
     examples = [Example(str(t), intent, None, source) for t in data.get("examples") or []]
     if data.get("templates"):

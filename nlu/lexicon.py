@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from core.yamlfile import load_yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -26,7 +26,7 @@ class Lexicon:
 @cache
 def lexicon() -> Lexicon:
     """Read lexicon.yaml once per process."""
-    data = yaml.safe_load((DATA_DIR / "lexicon.yaml").read_text(encoding="utf-8"))
+    data = load_yaml(DATA_DIR / "lexicon.yaml")
     return Lexicon(
         typos=dict(data.get("typos") or {}),
         dialect=dict(data.get("dialect") or {}),

@@ -15,8 +15,7 @@ import urllib.request
 from dataclasses import replace
 from functools import cache
 
-import yaml
-
+from core.yamlfile import load_yaml
 from nlu.decision import Decision
 from nlu.lexicon import DATA_DIR
 
@@ -33,7 +32,7 @@ _DEAD_ENDS = frozenset({"faq", "out_of_scope", "greet", "goodbye"})
 
 @cache
 def _system_prompt() -> str:
-    data = yaml.safe_load((DATA_DIR / "second_opinion.yaml").read_text(encoding="utf-8"))
+    data = load_yaml(DATA_DIR / "second_opinion.yaml")
     return str(data["system"])
 
 

@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
 from communities import context
 from communities.directory import Communities, CommunityInfo
 from core.config import Config
+from core.yamlfile import load_yaml
 from handlers.tickets.demo import load_demo_households
 from handlers.tickets.households import Households, import_bills, import_roster
 from handlers.tickets.rooms import parse_room
@@ -32,7 +32,7 @@ _FOLD_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 
 
 def _demo_data() -> dict[str, Any]:
-    return dict(yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8")))
+    return dict(load_yaml(DEMO_FILE))
 
 
 def demo_communities() -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from knowledge_base.repository import FaqRepository
 from nlu.engine import Thresholds
 from nlu.live import LiveUnderstander
 from nlu.second_opinion import SecondOpinion
+from nlu.tokenizer import preload
 from nlu.training import ensure_model
 
 
@@ -45,6 +46,7 @@ def build_understander(config: Config, sessions: sessionmaker[Session]) -> LiveU
     repository = FaqRepository(sessions)
     model_dir = config.path(config.nlu.model_dir)
     ensure_model(model_dir, repository.list(enabled_only=True))
+    preload(model_dir)  # jieba's dictionary from its cache beside the model (no-op if loaded)
     understander = LiveUnderstander(
         model_dir,
         repository,

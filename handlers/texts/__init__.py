@@ -12,9 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from communities import context
+from core.yamlfile import load_yaml
 
 TEXT_DIR = Path(__file__).resolve().parent
 TEXT_FILES = ("base.yaml", "tickets.yaml", "handoff.yaml", "community.yaml", "knowledge.yaml")
@@ -41,7 +40,7 @@ class Texts:
 def load_table() -> dict[str, Any]:
     table: dict[str, Any] = {}
     for filename in TEXT_FILES:
-        data = yaml.safe_load((TEXT_DIR / filename).read_text(encoding="utf-8")) or {}
+        data = load_yaml(TEXT_DIR / filename) or {}
         duplicate = set(table) & set(data)
         if duplicate:
             raise ValueError(f"text {sorted(duplicate)[0]!r} defined twice ({filename})")

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import yaml
-
+from core.yamlfile import load_yaml
 from handlers.tickets.rules import DATA_DIR
 
 # Slots a form fills besides its questions; all are cleared when a form starts or ends.
@@ -46,7 +45,7 @@ class FormSpec:
 
 @cache
 def _data() -> dict[str, Any]:
-    return dict(yaml.safe_load((DATA_DIR / "forms.yaml").read_text(encoding="utf-8")))
+    return dict(load_yaml(DATA_DIR / "forms.yaml"))
 
 
 def form_specs() -> dict[str, FormSpec]:

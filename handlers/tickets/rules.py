@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from core.yamlfile import load_yaml
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 PRIORITY_ORDER = ("P1", "P2", "P3")
@@ -134,7 +134,7 @@ def raise_priority(priority: str) -> str:
 
 @cache
 def _read_cached(path: str, mtime: float) -> dict[str, Any]:
-    return dict(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return dict(load_yaml(Path(path)))
 
 
 def _read(path: Path) -> dict[str, Any]:
