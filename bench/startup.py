@@ -29,6 +29,7 @@ import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,16 +100,40 @@ def timed_pushes(base_url: str) -> tuple[float, float]:
     return latencies[0], statistics.median(latencies[1:])
 
 
+# Log lines that mark the phases of our start (the master's, then the first worker's).
+PHASES = (("master: database migrated, app imported, dictionary loaded",
+           "database migrated and app imported"),
+          ("master: services and app built (preloaded)", "services built in"),
+          ("first worker forked", "Booting worker"))
+Run = tuple[float, float, float]
+
+
 def measure(start: Callable[[Path], tuple[list[str], dict[str, str]]], base_url: str,
-            tmp: Path, name: str) -> tuple[float, float, float]:
-    """One start: (seconds to ready, first push, later pushes)."""
+            tmp: Path, name: str, phases: dict[str, list[float]] | None = None) -> Run:
+    """One start: (seconds to ready, first push, later pushes); `phases` collects the
+    seconds from spawning to each line of PHASES in the server's log."""
     cmd, env = start(tmp)
     log = tmp / f"{name}.log"
-    started = time.perf_counter()
+    started, spawned_at = time.perf_counter(), time.time()
     with spawned(cmd, env, log) as proc:
         ready = until_ready(proc, base_url + "/readyz", started, log)
         first, later = timed_pushes(base_url)
+    if phases is not None:
+        for phase, seconds in phase_times(log.read_text(errors="replace"), spawned_at).items():
+            phases.setdefault(phase, []).append(seconds)
     return ready, first, later
+
+
+def phase_times(log_text: str, spawned_at: float) -> dict[str, float]:
+    """Seconds from spawning to the first log line of each phase (plain log format)."""
+    found: dict[str, float] = {}
+    for line in log_text.splitlines():
+        stamp = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ", line)
+        for phase, marker in PHASES:
+            if stamp and marker in line and phase not in found:
+                when = datetime.strptime(stamp[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                found[phase] = when - spawned_at
+    return found
 
 
 def ours(settings: dict[str, str], port: int, workers: int
@@ -155,7 +180,7 @@ def import_breakdown(top: int) -> None:
         print(f"    {own / 1000:7.1f} ms  {name}")
 
 
-def summary(name: str, runs: list[tuple[float, float, float]], target: str = "") -> None:
+def summary(name: str, runs: list[Run], target: str = "") -> None:
     ready = [r for r, _, _ in runs]
     first = [f for _, f, _ in runs]
     later = [x for _, _, x in runs]
@@ -197,10 +222,11 @@ def main() -> None:
         warm = measure(start_ours, url, tmp, "warm-up")
         print(f"warm-up start (migrations, seed data, model if none): {warm[0]:.2f} s",
               flush=True)
-        runs: dict[str, list[tuple[float, float, float]]] = {"ours": [], "echo": []}
+        runs: dict[str, list[Run]] = {"ours": [], "echo": []}
+        phases: dict[str, list[float]] = {}
         for i in range(args.repeat):  # interleaved, so both see the same machine load
             runs["echo"].append(measure(start_echo, echo_url, tmp, f"echo-{i}"))
-            runs["ours"].append(measure(start_ours, url, tmp, f"wuye-{i}"))
+            runs["ours"].append(measure(start_ours, url, tmp, f"wuye-{i}", phases))
         summary("bare wechatpy + Flask echo (floor)", runs["echo"])
         median = statistics.median(r for r, _, _ in runs["ours"])
         verdict = "met" if median <= TARGET_SECONDS else "NOT met"
@@ -209,6 +235,11 @@ def main() -> None:
         echo_median = statistics.median(r for r, _, _ in runs["echo"])
         print(f"ours - echo (start-up cost of the app itself): {median - echo_median:.2f} s",
               flush=True)
+        print("our start, median seconds from spawning to:")
+        for phase, _ in PHASES:
+            if phases.get(phase):
+                print(f"  {statistics.median(phases[phase]):5.2f} s  {phase}")
+        print(f"  {median:5.2f} s  /readyz answers 200", flush=True)
     import_breakdown(args.top)
     print(f"\nlogs: {tmp}")
 

@@ -60,11 +60,17 @@ def create_app(config: Config | None = None, services: Services | None = None,
         app.extensions["wuye_personas"] = bind_demo_personas(services.sessions)
     admin.register(app)
     if background:
-        if config.server.run_background_jobs:  # no `wuye worker`: send and recover here
-            services.outbox.start_background(
-                jobs=[services.sweeper.tick, services.silence.tick, DeskJobs(services).tick])
-        _start_reloader(services)
+        start_background(services)
     return app
+
+
+def start_background(services: Services) -> None:
+    """The serving process's threads: the NLU reloader, and the outbox sender unless
+    `server.run_background_jobs` is off. A forking server starts them in each worker."""
+    if services.config.server.run_background_jobs:  # no `wuye worker`: send and recover here
+        services.outbox.start_background(
+            jobs=[services.sweeper.tick, services.silence.tick, DeskJobs(services).tick])
+    _start_reloader(services)
 
 
 def _knowledge_tick(services: Services) -> None:

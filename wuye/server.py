@@ -6,8 +6,8 @@ client that stalls mid-request is cut off; behind nginx, which buffers whole req
 slow clients never reach gunicorn at all), graceful stop that lets
 in-flight turns finish, and an access log that never carries a query string
 (WeChat's signature is in it). The master migrates and makes sure a model exists
-before forking; each worker builds its own services (sockets are not shared
-across fork).
+before forking, and imports what the workers share (copy-on-write); each worker
+builds its own services (sockets are not shared across fork) before it accepts.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import os
 import pkgutil
+import time
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn import glogging
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 # %(U)s is the path without the query string; the request id ties it to app logs.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
 _read_timeout = 10.0  # set by WuyeServer in the master, inherited by forked workers
-_services: Any = None  # this worker process's services, closed on exit
+_services: Any = None  # built in the master (preloaded), one copy per worker; closed on exit
 
 
 class _TimedConn(TConn):
@@ -94,6 +97,9 @@ def gunicorn_options(config: Config, bind: str, workers: int) -> dict[str, Any]:
         "loglevel": config.log.level.lower(),
         "logger_class": MaskedLogger,
         "proc_name": "wuye-web",
+        # Build once in the master, fork after (demo: each worker its own fake WeChat).
+        "preload_app": not config.server.demo,
+        "post_fork": _post_fork,
         "worker_exit": _worker_exit,
         "child_exit": _child_exit,
         # gunicorn ≥ 25 opens a control socket in $HOME by default; several servers
@@ -103,20 +109,47 @@ def gunicorn_options(config: Config, bind: str, workers: int) -> dict[str, Any]:
 
 
 def prepare(config: Config) -> None:
-    """Once, in the master: migrate, make sure a model exists, seed the first data.
+    """Once, in the master: migrate, make sure a model exists, seed the first data, and
+    import and load what every worker shares.
 
     Done before forking so workers never race to train a model or insert the demo
-    knowledge base and the default canned replies. The cyclic GC is off meanwhile:
-    start-up creates hundreds of thousands of objects that live as long as the
-    process, and walking them again and again is a fifth of the import time.
+    knowledge base and the default canned replies. Once the app is imported, the
+    database work runs in a forked child (on the other core) while this process loads
+    jieba's dictionary. The cyclic GC is off meanwhile: start-up creates hundreds of
+    thousands of objects that live as long as the process, and walking them again and
+    again costs a fifth of the import time.
     """
+    started = time.monotonic()
     gc.disable()
     try:
-        _migrate_and_seed(config)
-        _warm_shared_state(config)
+        _import_app()
+        from nlu.tokenizer import preload
+
+        child = _fork(_migrate_and_seed, config)
+        preload(config.path(config.nlu.model_dir))
+        _, status = os.waitpid(child, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit("wuye serve: migrating or seeding the database failed (logged above)")
     finally:
         gc.freeze()  # inherited by the workers: long-lived, kept out of every GC walk
         gc.enable()
+    log.info("database migrated and app imported in %.2f s", time.monotonic() - started)
+
+
+def _fork(work: Callable[[Config], None], config: Config) -> int:
+    """Run `work(config)` in a child process (no threads exist yet to be lost); its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        work(config)
+        code = 0
+    except BaseException:
+        log.exception("start-up step %s failed", work.__name__)
+    finally:
+        logging.shutdown()  # flush the handlers: os._exit skips every exit hook
+        os._exit(code)
 
 
 def _migrate_and_seed(config: Config) -> None:
@@ -138,16 +171,17 @@ def _migrate_and_seed(config: Config) -> None:
         engine.dispose()
 
 
-def _warm_shared_state(config: Config) -> None:
-    """Import everything a worker runs and load jieba's dictionary here, once: forked
-    workers inherit both copy-on-write instead of each paying for them at start."""
+def _import_app() -> None:
+    """Import everything a worker runs, once: forked workers inherit the modules
+    copy-on-write instead of each importing them at start."""
     import admin
     import wuye.app  # noqa: F401
-    from nlu.tokenizer import preload
 
     for page in pkgutil.iter_modules(admin.__path__, "admin."):  # `admin.register` imports them
         importlib.import_module(page.name)
-    preload(config.path(config.nlu.model_dir))
+    for module in ("admin.pages", "knowledge_base.demo", "knowledge_base.referrals",
+                   "nlu.training"):  # what the migrating child uses
+        importlib.import_module(module)
 
 
 def _worker_exit(_server: Any, _worker: Any) -> None:
@@ -179,6 +213,9 @@ class WuyeServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
+        """Outside demo mode gunicorn preloads: this runs once, in the master, and every
+        worker forked afterwards shares the services and the app copy-on-write, opening
+        its own connections and starting its own threads after the fork (`_post_fork`)."""
         global _services
         from wuye.app import create_app
         from wuye.services import build_services
@@ -187,10 +224,31 @@ class WuyeServer(BaseApplication):
             app = create_app(self.config)
             _services = app.extensions["wuye"]
             return app
-        gc.disable()  # as in `prepare`: what a worker builds lives as long as it does
+        started = time.monotonic()
+        gc.disable()  # as in `prepare`: what is built here lives as long as the server
         try:
             _services = build_services(self.config, migrate=False)
-            return create_app(self.config, services=_services)
+            app = create_app(self.config, services=_services, background=False)
+            _release_connections(_services)
         finally:
             gc.freeze()
             gc.enable()
+        log.info("services built in %.2f s; forking the workers", time.monotonic() - started)
+        return app
+
+
+def _release_connections(services: Any) -> None:
+    """Close the master's database and Redis connections before forking: a socket two
+    processes share would interleave their traffic. Each worker opens its own on use."""
+    services.db.dispose()
+    services.redis.connection_pool.disconnect()
+
+
+def _post_fork(_server: Any, _worker: Any) -> None:
+    """In each new worker: its own threads (threads do not survive a fork) over the
+    preloaded services; the pools were emptied in the master, so connections are new."""
+    from wuye.app import start_background
+
+    if _services is not None and not _services.config.server.demo:
+        _services.db.dispose(close=False)  # belt and braces: drop anything inherited
+        start_background(_services)
