@@ -122,7 +122,7 @@ def prepare(config: Config) -> None:
     started = time.monotonic()
     gc.disable()
     try:
-        _import_app()
+        import_app()
         from nlu.tokenizer import preload
 
         child = _fork(_migrate_and_seed, config)
@@ -171,7 +171,7 @@ def _migrate_and_seed(config: Config) -> None:
         engine.dispose()
 
 
-def _import_app() -> None:
+def import_app() -> None:
     """Import everything a worker runs, once: forked workers inherit the modules
     copy-on-write instead of each importing them at start."""
     import admin

@@ -88,15 +88,22 @@ def test_signed_pushes_through_nginx_get_passive_replies(stack: Stack) -> None:
 def test_an_agents_reply_is_sent_by_the_worker_process(
     stack: Stack, fake_api: FakeWechatApi
 ) -> None:
-    added = stack.wuye("user", "add", "smoke_agent", "--role", "agent", stdin=PASSWORD + "\n")
+    assert agent_reply_status(stack, fake_api, "o_smoke_handover") == "sent"
+    assert "outbox worker started" in stack.log_text("worker")
+    assert "outbox worker started" not in stack.log_text("web")  # the web runs no sender
+
+
+def agent_reply_status(stack: Stack, fake_api: FakeWechatApi, openid: str) -> str:
+    """An agent takes `openid` over and replies; the outbox status once WeChat got it."""
+    added = stack.wuye("user", "add", f"agent_{openid}", "--role", "agent",
+                       stdin=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
-    openid = "o_smoke_handover"
     assert "人工客服" in pusher(stack).text(openid, "转人工").text
     browser = requests.Session()
     page = browser.get(stack.url + "/console/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     signed_in = browser.post(stack.url + "/console/login", allow_redirects=False, data={
-        "username": "smoke_agent", "password": PASSWORD, "csrf_token": csrf})
+        "username": f"agent_{openid}", "password": PASSWORD, "csrf_token": csrf})
     assert signed_in.status_code == 302
     console = browser.get(stack.url + "/console")
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', console.text).group(1)  # type: ignore[union-attr]
@@ -115,9 +122,7 @@ def test_an_agents_reply_is_sent_by_the_worker_process(
         status = conn.execute(text("SELECT status FROM outbox WHERE openid = :o"),
                               {"o": openid}).scalar_one()
     engine.dispose()
-    assert status == "sent"
-    assert "outbox worker started" in stack.log_text("worker")
-    assert "outbox worker started" not in stack.log_text("web")  # the web runs no sender
+    return str(status)
 
 
 def test_logs_never_carry_signed_urls(stack: Stack) -> None:
@@ -182,3 +187,37 @@ def test_graceful_stop_finishes_in_flight_turns(stack: Stack) -> None:
         results = [p.result() for p in pushes]
     assert all(r.status_code == 200 and r.replies for r in results)
     assert "Shutting down: Master" in stack.log_text("web")
+
+
+def test_preloaded_workers_each_start_their_own_sender(
+    tmp_path: Path, postgres_admin_url: str, postgres_template: str, redis_url: str,
+    model_dir: Path, fake_api: FakeWechatApi,
+) -> None:
+    """Without `wuye worker` the web sends. The app is built once, in the master, then
+    forked (gunicorn preload): threads do not survive a fork, so each worker starts its
+    own sender, and each opens its own database and Redis connections."""
+    databases = _fresh_postgres(postgres_admin_url, postgres_template)
+    settings = {
+        "WUYE_DATABASE_URL": next(databases),
+        "WUYE_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/6",
+        "WUYE_SERVER_SECRET_KEY": SECRET_KEY,
+        "WUYE_SERVER_THREADS": "4",
+        "WUYE_NLU_MODEL_DIR": str(model_dir),
+        "WUYE_WECHAT_TOKEN": TOKEN,
+        "WUYE_WECHAT_APPID": APPID,
+        "WUYE_WECHAT_SECRET": "smoke-secret",
+        "WUYE_WECHAT_API_BASE": fake_api.base_url,
+        "WUYE_OUTBOX_POLL_SECONDS": "0.2",
+    }
+    try:
+        with production_stack(tmp_path, settings, workers=2, with_worker=False) as stack:
+            with ThreadPoolExecutor(8) as pool:
+                results = list(pool.map(lambda i: pusher(stack).text(f"o_preload_{i}", "你好"),
+                                        range(16)))
+            assert all(r.status_code == 200 and r.replies for r in results)
+            assert agent_reply_status(stack, fake_api, "o_preload_handover") == "sent"
+            log = stack.log_text("web")
+            assert log.count("services built in") == 1  # once, in the master
+            assert log.count("outbox worker started") == 2  # once in each worker
+    finally:
+        next(databases, None)

@@ -123,6 +123,29 @@ def test_readyz_is_503_while_redis_or_the_database_is_down(
     next(databases, None)
 
 
+# Only training, evaluation, exports, charts, migrations or tests use these; a server that
+# imported them would pay for it at every start.
+HEAVY = ("sklearn", "scipy", "threadpoolctl", "joblib", "pandas", "matplotlib", "playwright",
+         "hypothesis", "alembic", "mako", "openpyxl")
+
+
+def test_importing_the_server_imports_nothing_heavy() -> None:
+    """What `wuye serve`'s master imports before forking (the CLI, the gunicorn glue, the
+    app and every page module) leaves the training and tooling libraries alone."""
+    script = f"""
+import sys
+import wuye.cli, wuye.server
+wuye.server.import_app()
+assert "wuye.app" in sys.modules and "admin.pages" in sys.modules
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+print("HEAVY", heavy)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "HEAVY []" in result.stdout, result.stdout
+
+
 def test_the_serving_path_does_not_import_scikit_learn_or_scipy(
     tmp_path: Path, sqlite_url: str, model_dir: Path
 ) -> None:
@@ -141,7 +164,7 @@ services = build_services(config, migrate=False)
 app = create_app(config, services=services, background=False)
 assert app.test_client().get("/readyz").status_code == 200
 services.close()
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "threadpoolctl", "scipy"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
 print("HEAVY", heavy)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
