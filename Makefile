@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -P bench/nlu.py
 	$(BIN)/python -P bench/webhook.py
+	$(BIN)/python -P bench/startup.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

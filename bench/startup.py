@@ -41,8 +41,9 @@ from tests.servers import free_port, postgres_server, redis_server  # noqa: E402
 TOKEN = "wuye-demo-token"
 TARGET_SECONDS = 2.0
 BIN = Path(sys.executable).parent
-# The entry points the server process imports: the CLI, the gunicorn glue, the app.
-SERVE_IMPORTS = "import wuye.cli, wuye.server, wuye.app"
+# What the server's master imports before forking: the CLI, the gunicorn glue, the app
+# with every page module (wuye.server.import_app).
+SERVE_IMPORTS = "import wuye.cli, wuye.server; wuye.server.import_app()"
 FIRST_PUSH = "物业费多少钱一平"
 LATER_PUSHES = ("停车费怎么收", "卫生间漏水了", "你好", "服务中心几点上班")
 

@@ -5,9 +5,10 @@ connection), a cap on open connections, a read deadline on every request socket 
 client that stalls mid-request is cut off; behind nginx, which buffers whole requests,
 slow clients never reach gunicorn at all), graceful stop that lets
 in-flight turns finish, and an access log that never carries a query string
-(WeChat's signature is in it). The master migrates and makes sure a model exists
-before forking, and imports what the workers share (copy-on-write); each worker
-builds its own services (sockets are not shared across fork) before it accepts.
+(WeChat's signature is in it). The master migrates, makes sure a model exists and
+builds the app once (gunicorn preload) before forking: the workers share it
+copy-on-write, and each opens its own connections (sockets are not shared across
+fork) and starts its own threads.
 """
 
 from __future__ import annotations
