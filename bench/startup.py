@@ -45,7 +45,7 @@ BIN = Path(sys.executable).parent
 # with every page module (wuye.server.import_app).
 SERVE_IMPORTS = "import wuye.cli, wuye.server; wuye.server.import_app()"
 FIRST_PUSH = "物业费多少钱一平"
-LATER_PUSHES = ("停车费怎么收", "卫生间漏水了", "你好", "服务中心几点上班")
+LATER_PUSHES = ("停车费怎么收", "卫生间漏水了", "你好", "服务中心几点上班", FIRST_PUSH)
 
 
 def _answers(url: str) -> bool:
