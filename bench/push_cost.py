@@ -74,19 +74,32 @@ def main() -> None:
             commits += 1
 
         event.listen(services.db, "commit", count_commit)
+        statements = 0
+
+        def count_statement(*_args: object) -> None:
+            nonlocal statements
+            statements += 1
+
+        event.listen(services.db, "before_cursor_execute", count_statement)
         for i in range(20):  # warm up: model, pools, jieba
             pusher.text(f"o_warm_{i}", MESSAGES[i % len(MESSAGES)])
-        commits, calls_before, latencies = 0, redis_calls(services.redis), []
+        commits, statements = 0, 0
+        calls_before, latencies = redis_calls(services.redis), []
+        cpu_before = time.process_time()
         for i in range(args.count):
             begin = time.perf_counter()
             result = pusher.text(f"o_cost_{i % 50}", MESSAGES[i % len(MESSAGES)])
             latencies.append(time.perf_counter() - begin)
             assert result.status_code == 200, result.body
+        cpu = time.process_time() - cpu_before
         calls = redis_calls(services.redis) - calls_before
         latencies.sort()
         print(f"pushes: {args.count} (PostgreSQL + Redis, one at a time, no network)")
         print(f"committed transactions per push: {commits / args.count:.2f}")
+        print(f"SQL statements per push: {statements / args.count:.2f}")
         print(f"redis commands per push: {calls / args.count:.2f}")
+        print(f"CPU time of this process per push: {cpu / args.count * 1000:.2f} ms "
+              f"(what bounds pushes/s per core)")
         print(f"latency p50: {statistics.median(latencies) * 1000:.1f} ms  "
               f"p99: {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms")
         services.close()

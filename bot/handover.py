@@ -17,7 +17,8 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import redis
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
+from redis.lock import Lock
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +48,26 @@ class HandoverError(Exception):
         self.code = code
 
 
+class TurnHold:
+    """A conversation's turn lock, held until `release` (from any thread): a push's turn
+    holds it from loading the state until its outcome, state included, is committed."""
+
+    def __init__(self, lock: Lock | None) -> None:
+        self._lock = lock
+
+    def release(self) -> None:
+        """Let the next turn or console change in; idempotent, never raises."""
+        lock, self._lock = self._lock, None
+        if lock is None:
+            return
+        try:
+            lock.release()
+        except LockError:
+            log.warning("conversation turn lock expired before release")
+        except RedisError:
+            log.warning("conversation turn lock not released (Redis away); it expires")
+
+
 class Handover:
     """Queues conversations for agents, moves ownership, and announces every change."""
 
@@ -59,22 +80,23 @@ class Handover:
 
     @contextmanager
     def turn(self, openid: str) -> Iterator[None]:
-        """Serialize the engine's turn and console ownership changes for one conversation,
-        so neither saves a state the other has just replaced. If the lock cannot be had
-        in time the work goes ahead anyway: a reply matters more than the ordering."""
-        lock = self.redis.lock(f"wuye:turn:{openid}", timeout=TURN_LOCK_SECONDS,
-                               blocking_timeout=TURN_WAIT_SECONDS)
-        acquired = lock.acquire()
-        if not acquired:
-            log.warning("conversation turn lock busy; going ahead without it")
+        """Serialize console ownership changes with the engine's turns (see `hold`)."""
+        hold = self.hold(openid)
         try:
             yield
         finally:
-            if acquired:
-                try:
-                    lock.release()
-                except LockError:
-                    log.warning("conversation turn lock expired before release")
+            hold.release()
+
+    def hold(self, openid: str) -> TurnHold:
+        """Take the conversation's turn lock, so neither a turn nor a console change
+        saves a state the other has just replaced. If the lock cannot be had in time
+        the work goes ahead anyway: a reply matters more than the ordering."""
+        lock = self.redis.lock(f"wuye:turn:{openid}", timeout=TURN_LOCK_SECONDS,
+                               blocking_timeout=TURN_WAIT_SECONDS, thread_local=False)
+        if lock.acquire():
+            return TurnHold(lock)
+        log.warning("conversation turn lock busy; going ahead without it")
+        return TurnHold(None)
 
     # -- from the engine ------------------------------------------------------------
     def request(self, state: ConversationState, reason: str, message_id: int | None) -> None:
