@@ -54,6 +54,8 @@ def redis_calls(client: object) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--residents", type=int, default=50,
+                        help="distinct openids (as many as --count: every push a first one)")
     args = parser.parse_args()
     from wuye.app import create_app
     from wuye.services import build_services
@@ -88,7 +90,7 @@ def main() -> None:
         cpu_before = time.process_time()
         for i in range(args.count):
             begin = time.perf_counter()
-            result = pusher.text(f"o_cost_{i % 50}", MESSAGES[i % len(MESSAGES)])
+            result = pusher.text(f"o_cost_{i % args.residents}", MESSAGES[i % len(MESSAGES)])
             latencies.append(time.perf_counter() - begin)
             assert result.status_code == 200, result.body
         cpu = time.process_time() - cpu_before

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -312,11 +313,23 @@ def _latest(text: str, intent: str, metadata: dict[str, Any],
             "intent": {"name": intent, "confidence": decision.confidence if decision else 1.0}}
 
 
+_loops = threading.local()
+
+
 def _call(action: Action, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any]:
     result = action.run(dispatcher, tracker, {})
     if inspect.isawaitable(result):
-        result = asyncio.run(_await(result))
+        result = _event_loop().run_until_complete(_await(result))
     return list(result or [])
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop for rasa-sdk's async actions: made once, not per action
+    (asyncio.run builds and tears down a loop each time, a sizeable share of a turn)."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
+    return loop
 
 
 async def _await(awaitable: Any) -> Any:

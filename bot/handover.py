@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -26,7 +26,7 @@ from bot.state import ConversationState, StateStore
 from communities import context
 from communities.residents import ResidentCommunities
 from core.config import Config
-from core.db import transaction, utcnow
+from core.db import aware, transaction, utcnow
 from core.metrics import HANDOVERS
 from core.models import Message, OutboxItem
 from core.models.console import ConversationRating, HandoverRecord
@@ -130,9 +130,8 @@ class Handover:
             last = session.scalar(select(func.max(Message.created_at)).where(
                 Message.openid == state.openid, Message.direction == "out",
                 Message.sender == "agent"))
-        since = max(t for t in (last, record.taken_at, record.requested_at) if t is not None)
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
+        since = max(aware(t) for t in (last, record.taken_at, record.requested_at)
+                    if t is not None)
         if utcnow() - since < silence:
             return False
         if not self.claim_reminder(state.openid, silence):
