@@ -88,7 +88,7 @@ class Push:
 @dataclass
 class Turn:
     """What one engine run produced, not yet written; it holds the conversation's turn
-    lock until `done` (the outcome written, or given up)."""
+    lock until the gateway's `finish` (the outcome written, or given up)."""
 
     replies: list[Reply] = field(default_factory=list)
     marks: dict[str, Any] = field(default_factory=dict)
@@ -97,10 +97,7 @@ class Turn:
     state: ConversationState | None = None
     writes: list[Callable[[Session], None]] = field(default_factory=list)
     hold: TurnHold | None = None
-
-    def done(self) -> None:
-        if self.hold is not None:
-            self.hold.release()
+    committed: bool = False  # the outcome, state included, is in the database
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -137,6 +134,9 @@ class Gateway:
         self.lease = timedelta(seconds=config.processing_lease_seconds)
         self.retry_after = min(RETRY_AFTER, self.lease)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dialogue")
+        # Its own threads: a turn waiting in `pool` for a conversation's lock must never
+        # queue ahead of the finish that releases it.
+        self.finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="turn-finish")
         self.stopping = threading.Event()
 
     # -- the request path -------------------------------------------------------------------
@@ -286,7 +286,7 @@ class Gateway:
         try:
             passive = self.write_outcome(push.inbound, claim, turn, push.deadline)
         except LostClaim:
-            turn.done()
+            self._finish_soon(turn)
             return SUCCESS
         except Exception as exc:
             log.warning("outcome of message %s not written in time (%s); retrying in the "
@@ -294,9 +294,9 @@ class Gateway:
             try:
                 self.pool.submit(self._settle_late, push.inbound, claim, turn)
             except RuntimeError:
-                turn.done()  # shutting down: the sweeper redoes the turn after the lease
+                self.finish(turn)  # shutting down: the sweeper redoes the turn after the lease
             return SUCCESS
-        turn.done()
+        self._finish_soon(turn)  # the reply goes back now, whatever Redis does
         if passive is None:
             return SUCCESS
         return passive_xml(passive, push.inbound.openid, push.inbound.account)
@@ -309,7 +309,7 @@ class Gateway:
         try:
             self._write_late(inbound, claim, turn)
         finally:
-            turn.done()
+            self.finish(turn)
 
     def _write_late(self, inbound: Inbound, claim: Claim, turn: Turn) -> None:
         if turn.transient:
@@ -378,13 +378,30 @@ class Gateway:
             log.warning("outcome of message %s not written (%s); the sweeper retries",
                         claim.message_id, type(exc).__name__)
         finally:
-            turn.done()
+            self.finish(turn)
+
+    def finish(self, turn: Turn) -> None:
+        """After the outcome: the state's Redis copy (if the outcome committed), then the
+        turn lock, so the conversation's next turn loads this state."""
+        try:
+            if turn.committed and turn.state is not None:
+                self.engine.states.cache(turn.state)
+        finally:
+            if turn.hold is not None:
+                turn.hold.release()
+
+    def _finish_soon(self, turn: Turn) -> None:
+        """`finish` off the request thread: a slow Redis must not hold back the reply."""
+        try:
+            self.finisher.submit(self.finish, turn)
+        except RuntimeError:  # shutting down
+            self.finish(turn)
 
     def write_outcome(self, inbound: Inbound, claim: Claim, turn: Turn,
                       deadline: float | None) -> Reply | None:
         """One transaction: the push's status and marks, the conversation state, the
-        records the turn keeps, its replies and their outbox items. Then the state's
-        Redis copy (the caller still holds the turn lock).
+        records the turn keeps, its replies and their outbox items. The caller then
+        calls `finish` (the state's Redis copy, the turn lock).
 
         The first reply is passive only if `deadline` leaves time to return it; then it
         is recorded as sent. Returns that passive reply, if any.
@@ -416,13 +433,13 @@ class Gateway:
                 self.outbox.enqueue(session, inbound.openid, "custom",
                                     custom_payload(reply, inbound.openid), message_id,
                                     key=f"reply:{claim.message_id}:{number}")
-        if turn.state is not None:
-            self.engine.states.cache(turn.state)
+        turn.committed = True
         return passive
 
     def close(self) -> None:
         self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=False)
+        self.finisher.shutdown(wait=True, cancel_futures=False)
 
 
 def body_digest(body: bytes) -> str:

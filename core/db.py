@@ -104,6 +104,7 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: object) -> None:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        dbapi_connection.rollback()  # the ping opened a transaction; a reader sets autocommit
     except Exception:
         # The pool drops this connection and checks out (or opens) another.
         raise DisconnectionError("pooled connection is gone") from None

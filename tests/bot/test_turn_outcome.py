@@ -76,7 +76,7 @@ def test_a_lost_claim_keeps_neither_state_nor_answer_log(services: Any) -> None:
     except LostClaim:
         pass
     finally:
-        turn.done()
+        gateway.finish(turn)
     assert _count(services, AnswerFeedback) == 0
     assert _count(services, Conversation, Conversation.openid == OPENID) == 0
     assert _count(services, Message, Message.direction == "out") == 0
@@ -101,7 +101,7 @@ def test_console_takeover_waits_for_the_turns_outcome(services: Any) -> None:
         assert not taken.wait(0.5)  # the console waits for the turn
         gateway.write_outcome(inbound, claim, turn, None)
     finally:
-        turn.done()
+        gateway.finish(turn)
     taker.join(15)
     assert taken.is_set()
     state = services.states.load(OPENID)
