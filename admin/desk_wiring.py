@@ -14,9 +14,9 @@ def template_sender(services: Any) -> Any:
     """Store a template message and its outbox item in the caller's transaction."""
 
     def send(session: Session, openid: str, payload: dict[str, Any], text: str) -> None:
-        message = services.messages.add_outbound(session, openid, Reply("text", text),
-                                                 "template", "queued", sender="bot")
-        services.outbox.enqueue(session, openid, "template", payload, message.id)
+        message_id = services.messages.add_outbound(session, openid, Reply("text", text),
+                                                    "template", "queued", sender="bot")
+        services.outbox.enqueue(session, openid, "template", payload, message_id)
 
     return send
 

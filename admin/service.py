@@ -177,13 +177,12 @@ class ConsoleService:
         with transaction(self.sessions) as session:
             for part in split_text(text):
                 reply = Reply("text", part)
-                message = MessageLog.add_outbound(session, openid, reply, "custom", "queued",
-                                                  sender="agent",
-                                                  conversation_id=state.conversation_id)
-                message.parsed = {**reply.to_dict(), "agent_id": user.id}
+                message_id = MessageLog.add_outbound(
+                    session, openid, reply, "custom", "queued", sender="agent",
+                    conversation_id=state.conversation_id, extra={"agent_id": user.id})
                 self.services.outbox.enqueue(session, openid, "custom",
-                                             custom_payload(reply, openid), message.id)
-                ids.append(message.id)
+                                             custom_payload(reply, openid), message_id)
+                ids.append(message_id)
             self.handover.note_agent_reply(session, openid)
         self.handover.publish({"type": "agent_message", "openid": openid, "message_ids": ids})
         return ids

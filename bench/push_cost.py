@@ -54,6 +54,8 @@ def redis_calls(client: object) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--residents", type=int, default=50,
+                        help="distinct openids (as many as --count: every push a first one)")
     args = parser.parse_args()
     from wuye.app import create_app
     from wuye.services import build_services
@@ -74,19 +76,32 @@ def main() -> None:
             commits += 1
 
         event.listen(services.db, "commit", count_commit)
+        statements = 0
+
+        def count_statement(*_args: object) -> None:
+            nonlocal statements
+            statements += 1
+
+        event.listen(services.db, "before_cursor_execute", count_statement)
         for i in range(20):  # warm up: model, pools, jieba
             pusher.text(f"o_warm_{i}", MESSAGES[i % len(MESSAGES)])
-        commits, calls_before, latencies = 0, redis_calls(services.redis), []
+        commits, statements = 0, 0
+        calls_before, latencies = redis_calls(services.redis), []
+        cpu_before = time.process_time()
         for i in range(args.count):
             begin = time.perf_counter()
-            result = pusher.text(f"o_cost_{i % 50}", MESSAGES[i % len(MESSAGES)])
+            result = pusher.text(f"o_cost_{i % args.residents}", MESSAGES[i % len(MESSAGES)])
             latencies.append(time.perf_counter() - begin)
             assert result.status_code == 200, result.body
+        cpu = time.process_time() - cpu_before
         calls = redis_calls(services.redis) - calls_before
         latencies.sort()
         print(f"pushes: {args.count} (PostgreSQL + Redis, one at a time, no network)")
         print(f"committed transactions per push: {commits / args.count:.2f}")
+        print(f"SQL statements per push: {statements / args.count:.2f}")
         print(f"redis commands per push: {calls / args.count:.2f}")
+        print(f"CPU time of this process per push: {cpu / args.count * 1000:.2f} ms "
+              f"(what bounds pushes/s per core)")
         print(f"latency p50: {statistics.median(latencies) * 1000:.1f} ms  "
               f"p99: {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms")
         services.close()

@@ -122,6 +122,48 @@ def storage(args: argparse.Namespace) -> Iterator[dict[str, str]]:
                "WUYE_DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/postgres"}
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by each kind of process this bench started (from /proc:
+    its descendants only, whatever else runs on the machine)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float, str]] = {}  # pid -> (parent, seconds, cmdline)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        stats[int(stat.parent.name)] = (int(fields[1]), seconds, cmdline)
+    ours = {os.getpid()}
+    grew = True
+    while grew:
+        found = {pid for pid, (parent, _, _) in stats.items() if parent in ours} - ours
+        grew = bool(found)
+        ours |= found
+    used: dict[str, float] = {}
+    for pid in ours - {os.getpid()}:
+        if pid not in stats:
+            continue
+        _, seconds, cmdline = stats[pid]
+        kind = ("postgres" if "postgres" in cmdline else
+                "redis-server" if "redis-server" in cmdline else
+                "wrk" if cmdline.split(" ", 1)[0].endswith("wrk") else
+                "wuye worker" if "wuye worker" in cmdline else
+                "wuye serve (gunicorn)" if "wuye serve" in cmdline else
+                "echo (gunicorn)" if "echo_webhook" in cmdline else "other")
+        used[kind] = used.get(kind, 0.0) + seconds
+    return used
+
+
+def show_cpu(before: dict[str, float], after: dict[str, float], pushes: float) -> None:
+    """Where the cores went during a run, per push."""
+    spent = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    print("  CPU per push by process (ms): " + ", ".join(
+        f"{k} {v / max(pushes, 1) * 1000:.2f}" for k, v in
+        sorted(spent.items(), key=lambda kv: -kv[1]) if v > 0.05), flush=True)
+
+
 def show(name: str, stats: dict[str, float]) -> None:
     share = stats["replied"] / stats["requests"] if stats["requests"] else 0.0
     print(f"{name:<44} {stats['rps']:8.1f} pushes/s  p50 {stats['p50']:7.1f} ms  "
@@ -156,8 +198,11 @@ def main() -> None:
               f"{'SQLite + memory://' if args.sqlite else 'PostgreSQL + Redis'}", flush=True)
         with echo_server(tmp, args) as echo_url:
             run_wrk(echo_url, argparse.Namespace(**{**vars(args), "duration": 2}), queries)
+            before = cpu_seconds()
             echo = run_wrk(echo_url, args, queries)
+            echo_cpu = cpu_seconds()
         show("bare wechatpy + Flask echo webhook", echo)
+        show_cpu(before, echo_cpu, echo["requests"])
         settings = {**urls, "WUYE_SERVER_SECRET_KEY": "bench-secret-key-0123456789",
                     "WUYE_SERVER_THREADS": str(args.threads),
                     "WUYE_SERVER_ACCESS_LOG": "false", "WUYE_LOG_LEVEL": "WARNING",
@@ -168,9 +213,12 @@ def main() -> None:
             wait_ready(stack.app_url + "/readyz")
             run_wrk(stack.app_url, argparse.Namespace(**{**vars(args), "duration": 3}),
                     queries)
+            before = cpu_seconds()
             ours = run_wrk(stack.app_url, args, queries)
+            ours_cpu = cpu_seconds()
             show(f"wuye serve --workers {args.workers}"
                  f"{'' if args.sqlite else ' (+ wuye worker)'}", ours)
+            show_cpu(before, ours_cpu, ours["requests"])
             print(f"ratio (wuye / echo): {ours['rps'] / echo['rps']:.3f}", flush=True)
             if args.profile:
                 profile(stack.processes["web"].pid, stack.app_url, args, queries, tmp)
@@ -209,7 +257,7 @@ def profile(pid: int, url: str, args: argparse.Namespace, queries: Path, tmp: Pa
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = tmp / "profile.txt"
     sampler = subprocess.Popen([py_spy, "record", "--pid", str(pid), "--subprocesses",
-                                "--format", "raw", "--rate", "200", "--nonblocking",
+                                "--format", "raw", "--rate", "200", "--nonblocking", "--gil",
                                 "--duration", str(args.duration), "--output", str(out)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)

@@ -79,11 +79,15 @@ class CommunityRoute:
         self.knowledge = CommunityKnowledge(residents.sessions)
 
     def resolve(self, openid: str) -> CommunityInfo | None:
-        return self.residents.resolve(openid)
+        """The community of this turn; a home's community is remembered on the resident
+        row, once, so per-community counts know it."""
+        return self.residents.resolve(openid, remember=True)
 
-    def step(self, state: ConversationState, text: str, decision: Decision) -> CommunityStep:
-        """Decide the community for this message; maybe answer the message itself."""
-        community = self.serve(state, text, decision)
+    def step(self, state: ConversationState, text: str, decision: Decision,
+             current: CommunityInfo | None) -> CommunityStep:
+        """Decide the community for this message (`current`: the resident's, from
+        `resolve`); maybe answer the message itself."""
+        community = self.serve(state, text, current)
         choice = self.check(state, text, decision, community)
         if state.slots.pop(OFFER_SLOT, None) and (choice is None or choice.kind != "pick"):
             state.slots.pop(QUESTION_SLOT, None)  # a list offered is answered now or never
@@ -92,12 +96,11 @@ class CommunityRoute:
         return self.act(choice, state, text, community)
 
     def serve(self, state: ConversationState, text: str,
-              decision: Decision) -> CommunityInfo | None:
+              current: CommunityInfo | None) -> CommunityInfo | None:
         """Before routing: the community this message is answered for. A community the
         resident names is theirs from now on when they are unbound or have a home
         there; a question about another one (蓝湾雅苑停车费多少) is answered for it."""
         openid = state.openid
-        current = self.residents.resolve(openid, remember=True)
         mentioned = self.directory.mentioned(text)
         if mentioned is None:
             return current

@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from bot.community_route import CommunityRoute, joined
-from bot.handover import Handover
+from bot.handover import Handover, TurnHold
 from bot.inbound import Inbound
 from bot.menu import command_key, menu_decision
 from bot.replies import Reply
@@ -36,6 +39,7 @@ from handlers.outcomes import (
     NotifyStaff,
     OfferFaqMenu,
     Outcome,
+    WriteWithOutcome,
     split,
 )
 from handlers.registry import Registry
@@ -54,13 +58,16 @@ KEEPS_WHERE_QUESTION = ("emergency", "emergency_where", "anger", "asks_for_perso
 
 @dataclass
 class TurnOutcome:
-    """Everything one turn produced, written once: replies, the NLU reading, the flag."""
+    """Everything one turn produced, written once, in one transaction: replies, the NLU
+    reading, the flag, the conversation state and the records actions keep."""
 
     replies: list[Reply] = field(default_factory=list)
     nlu: dict[str, Any] | None = None
     conversation_id: int | None = None
     needs_agent: bool = False
     route: str = ""
+    state: ConversationState | None = None
+    writes: list[Callable[[Session], None]] = field(default_factory=list)
 
     def marks(self) -> dict[str, Any]:
         """The inbound row's columns this turn sets (written once, by the gateway)."""
@@ -85,12 +92,17 @@ class Engine:
         self.handover = handover
         self.tickets = tickets
 
+    def hold(self, openid: str) -> TurnHold:
+        """The conversation's turn lock: console ownership changes wait for the turn.
+        The caller holds it across `handle` and the outcome's write."""
+        return self.handover.hold(openid)
+
     def handle(self, inbound: Inbound, message_id: int | None) -> TurnOutcome:
-        """Process one stored inbound message; the caller stores the outcome."""
+        """Process one stored inbound message; the caller (holding `hold`) writes the
+        outcome, the changed conversation state with it."""
         outcome = TurnOutcome()
         resident = self.community.resolve(inbound.openid) if self.community else None
-        # console ownership changes wait for this turn; texts and FAQs are the community's
-        with self.handover.turn(inbound.openid), context.serving(resident):
+        with context.serving(resident):  # texts and FAQs are the community's
             state = self.states.load(inbound.openid)
             if inbound.is_event:
                 self.on_event(inbound, state, message_id, outcome)
@@ -98,7 +110,7 @@ class Engine:
                 self.on_text(inbound.text, state, message_id, outcome)
             else:
                 self.on_media(inbound, state, message_id, outcome)
-            self.states.save(state)
+        outcome.state = state
         outcome.conversation_id = state.conversation_id
         return outcome
 
@@ -171,7 +183,7 @@ class Engine:
             self.answer(text, decision, state, message_id, outcome, menu)
             return
         # Before the routing table: an unbound resident is asked for the community (issue 13).
-        step = self.community.step(state, text, decision)
+        step = self.community.step(state, text, decision, context.current())
         if step.text is None:
             outcome.replies.extend(step.replies)
             return
@@ -289,6 +301,8 @@ class Engine:
             elif isinstance(item, NotifyStaff):
                 self.handover.publish({"type": item.kind, "openid": state.openid,
                                        "message_id": message_id, **item.data})
+            elif isinstance(item, WriteWithOutcome):
+                outcome.writes.append(item.write)
 
 
 def _latest(text: str, intent: str, metadata: dict[str, Any],
@@ -299,11 +313,23 @@ def _latest(text: str, intent: str, metadata: dict[str, Any],
             "intent": {"name": intent, "confidence": decision.confidence if decision else 1.0}}
 
 
+_loops = threading.local()
+
+
 def _call(action: Action, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any]:
     result = action.run(dispatcher, tracker, {})
     if inspect.isawaitable(result):
-        result = asyncio.run(_await(result))
+        result = _event_loop().run_until_complete(_await(result))
     return list(result or [])
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop for rasa-sdk's async actions: made once, not per action
+    (asyncio.run builds and tears down a loop each time, a sizeable share of a turn)."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
+    return loop
 
 
 async def _await(awaitable: Any) -> Any:

@@ -22,6 +22,7 @@ import math
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,10 +34,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine import Engine
+from bot.handover import TurnHold
 from bot.inbound import Inbound
 from bot.messages import Claim, MessageLog
 from bot.outbox import Outbox
 from bot.replies import Reply, custom_payload, expand, passive_xml
+from bot.state import ConversationState
 from core.config import WechatConfig
 from core.db import limit_statements, transaction
 
@@ -84,12 +87,17 @@ class Push:
 
 @dataclass
 class Turn:
-    """What one engine run produced, not yet written."""
+    """What one engine run produced, not yet written; it holds the conversation's turn
+    lock until the gateway's `finish` (the outcome written, or given up)."""
 
     replies: list[Reply] = field(default_factory=list)
     marks: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     transient: bool = False
+    state: ConversationState | None = None
+    writes: list[Callable[[Session], None]] = field(default_factory=list)
+    hold: TurnHold | None = None
+    committed: bool = False  # the outcome, state included, is in the database
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -126,6 +134,9 @@ class Gateway:
         self.lease = timedelta(seconds=config.processing_lease_seconds)
         self.retry_after = min(RETRY_AFTER, self.lease)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dialogue")
+        # Its own threads: a turn waiting in `pool` for a conversation's lock must never
+        # queue ahead of the finish that releases it.
+        self.finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="turn-finish")
         self.stopping = threading.Event()
 
     # -- the request path -------------------------------------------------------------------
@@ -275,6 +286,7 @@ class Gateway:
         try:
             passive = self.write_outcome(push.inbound, claim, turn, push.deadline)
         except LostClaim:
+            self._finish_soon(turn)
             return SUCCESS
         except Exception as exc:
             log.warning("outcome of message %s not written in time (%s); retrying in the "
@@ -282,8 +294,9 @@ class Gateway:
             try:
                 self.pool.submit(self._settle_late, push.inbound, claim, turn)
             except RuntimeError:
-                pass  # shutting down: the sweeper redoes the turn after the lease
+                self.finish(turn)  # shutting down: the sweeper redoes the turn after the lease
             return SUCCESS
+        self._finish_soon(turn)  # the reply goes back now, whatever Redis does
         if passive is None:
             return SUCCESS
         return passive_xml(passive, push.inbound.openid, push.inbound.account)
@@ -293,6 +306,12 @@ class Gateway:
 
         Gives up when the lease runs out: the sweeper then redoes the turn, and this
         claim can no longer write anything."""
+        try:
+            self._write_late(inbound, claim, turn)
+        finally:
+            self.finish(turn)
+
+    def _write_late(self, inbound: Inbound, claim: Claim, turn: Turn) -> None:
         if turn.transient:
             self._release(claim)
             return
@@ -325,9 +344,13 @@ class Gateway:
             # Waited too long for a thread: the sweeper may take it over any moment now.
             return Turn(error="claim too old to start the turn", transient=True)
         self.messages.begin_turn(claim.message_id)
+        hold: TurnHold | None = None
         try:
+            hold = self.engine.hold(inbound.openid)
             outcome = self.engine.handle(inbound, claim.message_id)
         except Exception as exc:
+            if hold is not None:
+                hold.release()  # nothing of the turn is kept: the state is as it was
             marks = self.messages.end_turn(claim.message_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
             if is_transient(exc):
@@ -338,7 +361,8 @@ class Gateway:
             return Turn(marks=marks, error=error)
         # issue 12: the engine returns the turn's outcome; it is written once, with the replies
         marks = {**self.messages.end_turn(claim.message_id), **outcome.marks()}
-        return Turn(replies=list(outcome.replies), marks=marks)
+        return Turn(replies=list(outcome.replies), marks=marks, state=outcome.state,
+                    writes=outcome.writes, hold=hold)
 
     def process_claimed(self, inbound: Inbound, claim: Claim) -> None:
         """The sweeper's path: run the turn and deliver everything through the outbox."""
@@ -353,10 +377,31 @@ class Gateway:
         except Exception as exc:
             log.warning("outcome of message %s not written (%s); the sweeper retries",
                         claim.message_id, type(exc).__name__)
+        finally:
+            self.finish(turn)
+
+    def finish(self, turn: Turn) -> None:
+        """After the outcome: the state's Redis copy (if the outcome committed), then the
+        turn lock, so the conversation's next turn loads this state."""
+        try:
+            if turn.committed and turn.state is not None:
+                self.engine.states.cache(turn.state)
+        finally:
+            if turn.hold is not None:
+                turn.hold.release()
+
+    def _finish_soon(self, turn: Turn) -> None:
+        """`finish` off the request thread: a slow Redis must not hold back the reply."""
+        try:
+            self.finisher.submit(self.finish, turn)
+        except RuntimeError:  # shutting down
+            self.finish(turn)
 
     def write_outcome(self, inbound: Inbound, claim: Claim, turn: Turn,
                       deadline: float | None) -> Reply | None:
-        """One transaction: the push's status and marks, its replies, their outbox items.
+        """One transaction: the push's status and marks, the conversation state, the
+        records the turn keeps, its replies and their outbox items. The caller then
+        calls `finish` (the state's Redis copy, the turn lock).
 
         The first reply is passive only if `deadline` leaves time to return it; then it
         is recorded as sent. Returns that passive reply, if any.
@@ -369,8 +414,12 @@ class Gateway:
         with transaction(self.sessions) as session:
             if deadline is not None:
                 limit_statements(session, max(deadline - time.monotonic(), 0.05))
+            if turn.state is not None:
+                values["conversation_id"] = self.engine.states.persist(session, turn.state)
             if not self.messages.settle(session, claim, values):
                 raise LostClaim(claim.message_id)
+            for write in turn.writes:
+                write(session)
             for number, reply in enumerate(replies):
                 if number == 0 and deadline is not None and \
                         time.monotonic() < deadline - COMMIT_SECONDS:
@@ -378,16 +427,19 @@ class Gateway:
                                                "sent", in_reply_to=claim.message_id)
                     passive = reply
                     continue
-                message = self.messages.add_outbound(session, inbound.openid, reply, "custom",
-                                                     "queued", in_reply_to=claim.message_id)
+                message_id = self.messages.add_outbound(session, inbound.openid, reply,
+                                                        "custom", "queued",
+                                                        in_reply_to=claim.message_id)
                 self.outbox.enqueue(session, inbound.openid, "custom",
-                                    custom_payload(reply, inbound.openid), message.id,
+                                    custom_payload(reply, inbound.openid), message_id,
                                     key=f"reply:{claim.message_id}:{number}")
+        turn.committed = True
         return passive
 
     def close(self) -> None:
         self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=False)
+        self.finisher.shutdown(wait=True, cancel_futures=False)
 
 
 def body_digest(body: bytes) -> str:

@@ -13,11 +13,12 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 import redis
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
+from redis.lock import Lock
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +26,7 @@ from bot.state import ConversationState, StateStore
 from communities import context
 from communities.residents import ResidentCommunities
 from core.config import Config
-from core.db import transaction, utcnow
+from core.db import aware, transaction, utcnow
 from core.metrics import HANDOVERS
 from core.models import Message, OutboxItem
 from core.models.console import ConversationRating, HandoverRecord
@@ -47,6 +48,26 @@ class HandoverError(Exception):
         self.code = code
 
 
+class TurnHold:
+    """A conversation's turn lock, held until `release` (from any thread): a push's turn
+    holds it from loading the state until its outcome, state included, is committed."""
+
+    def __init__(self, lock: Lock | None) -> None:
+        self._lock = lock
+
+    def release(self) -> None:
+        """Let the next turn or console change in; idempotent, never raises."""
+        lock, self._lock = self._lock, None
+        if lock is None:
+            return
+        try:
+            lock.release()
+        except LockError:
+            log.warning("conversation turn lock expired before release")
+        except RedisError:
+            log.warning("conversation turn lock not released (Redis away); it expires")
+
+
 class Handover:
     """Queues conversations for agents, moves ownership, and announces every change."""
 
@@ -59,22 +80,23 @@ class Handover:
 
     @contextmanager
     def turn(self, openid: str) -> Iterator[None]:
-        """Serialize the engine's turn and console ownership changes for one conversation,
-        so neither saves a state the other has just replaced. If the lock cannot be had
-        in time the work goes ahead anyway: a reply matters more than the ordering."""
-        lock = self.redis.lock(f"wuye:turn:{openid}", timeout=TURN_LOCK_SECONDS,
-                               blocking_timeout=TURN_WAIT_SECONDS)
-        acquired = lock.acquire()
-        if not acquired:
-            log.warning("conversation turn lock busy; going ahead without it")
+        """Serialize console ownership changes with the engine's turns (see `hold`)."""
+        hold = self.hold(openid)
         try:
             yield
         finally:
-            if acquired:
-                try:
-                    lock.release()
-                except LockError:
-                    log.warning("conversation turn lock expired before release")
+            hold.release()
+
+    def hold(self, openid: str) -> TurnHold:
+        """Take the conversation's turn lock, so neither a turn nor a console change
+        saves a state the other has just replaced. If the lock cannot be had in time
+        the work goes ahead anyway: a reply matters more than the ordering."""
+        lock = self.redis.lock(f"wuye:turn:{openid}", timeout=TURN_LOCK_SECONDS,
+                               blocking_timeout=TURN_WAIT_SECONDS, thread_local=False)
+        if lock.acquire():
+            return TurnHold(lock)
+        log.warning("conversation turn lock busy; going ahead without it")
+        return TurnHold(None)
 
     # -- from the engine ------------------------------------------------------------
     def request(self, state: ConversationState, reason: str, message_id: int | None) -> None:
@@ -108,9 +130,8 @@ class Handover:
             last = session.scalar(select(func.max(Message.created_at)).where(
                 Message.openid == state.openid, Message.direction == "out",
                 Message.sender == "agent"))
-        since = max(t for t in (last, record.taken_at, record.requested_at) if t is not None)
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
+        since = max(aware(t) for t in (last, record.taken_at, record.requested_at)
+                    if t is not None)
         if utcnow() - since < silence:
             return False
         if not self.claim_reminder(state.openid, silence):

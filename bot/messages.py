@@ -9,6 +9,7 @@ so a push is never answered twice.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,12 +63,9 @@ class MessageLog:
                 limit_statements(session, timeout)
             self._upsert_resident(session, inbound, now)
             message_id = session.scalar(
-                _insert(session).values(**self._inbound_row(inbound, raw, now),
-                                        status="processing", claim=token,
-                                        lease_until=now + lease, attempts=1)
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                .returning(Message.id)
-            )
+                _new_push(_dialect(session)),
+                {**self._inbound_row(inbound, raw, now), "status": "processing",
+                 "claim": token, "lease_until": now + lease, "attempts": 1})
             if message_id is not None:
                 return Claim(message_id, token, inbound.openid)
             row = session.execute(
@@ -91,11 +89,9 @@ class MessageLog:
                 limit_statements(session, timeout)
             self._upsert_resident(session, inbound, now)
             message_id = session.scalar(
-                _insert(session).values(**self._inbound_row(inbound, raw, now),
-                                        status="throttled", needs_agent=True)
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                .returning(Message.id)
-            )
+                _new_push(_dialect(session)),
+                {**self._inbound_row(inbound, raw, now), "status": "throttled",
+                 "needs_agent": True})
             if message_id is None:
                 return False
             self.add_outbound(session, inbound.openid, notice, "passive", "sent",
@@ -125,13 +121,10 @@ class MessageLog:
             changes["following"] = inbound.event == "subscribe"
         elif not inbound.is_event:
             changes["last_inbound_at"] = now
-        table = Resident.__table__
-        statement = _insert(session, table).values(
-            openid=inbound.openid, first_seen=now, following=changes.get("following", True),
-            last_seen=now, last_inbound_at=changes.get("last_inbound_at"),
-        )
-        session.execute(statement.on_conflict_do_update(index_elements=["openid"],
-                                                        set_=changes))
+        session.execute(_resident_upsert(_dialect(session), tuple(sorted(changes))), {
+            "openid": inbound.openid, "first_seen": now,
+            "following": changes.get("following", True), "last_seen": now,
+            "last_inbound_at": changes.get("last_inbound_at")})
 
     # -- claims ---------------------------------------------------------------------------
     @staticmethod
@@ -168,12 +161,9 @@ class MessageLog:
     @staticmethod
     def settle(session: Session, claim: Claim, values: dict[str, Any]) -> bool:
         """Write a turn's result on the push, only if `claim` still holds it."""
-        result = session.execute(
-            update(Message)
-            .where(Message.id == claim.message_id, Message.claim == claim.token)
-            .values(**values, claim=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        result = session.execute(_SETTLE, {**values, "claim": None, "lease_until": None,
+                                           "held_id": claim.message_id,
+                                           "held_by": claim.token})
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     def release(self, claim: Claim, retry_in: timedelta) -> None:
@@ -237,22 +227,16 @@ class MessageLog:
     def add_outbound(session: Session, openid: str, reply: Reply, delivery: str,
                      status: str, sender: str = "bot",
                      conversation_id: int | None = None,
-                     in_reply_to: int | None = None) -> Message:
-        message = Message(
-            openid=openid,
-            direction="out",
-            msg_type=reply.kind,
-            text=reply.text,
-            parsed=reply.to_dict(),
-            sender=sender,
-            delivery=delivery,
-            status=status,
-            conversation_id=conversation_id,
-            in_reply_to=in_reply_to,
-        )
-        session.add(message)
-        session.flush()
-        return message
+                     in_reply_to: int | None = None,
+                     extra: dict[str, Any] | None = None, needs_agent: bool = False) -> int:
+        """Log an outbound message in the caller's transaction; returns its id. One
+        INSERT … RETURNING: a reply is written for nearly every push."""
+        return int(session.execute(_OUTBOUND, {
+            "openid": openid, "direction": "out", "msg_type": reply.kind, "text": reply.text,
+            "parsed": {**reply.to_dict(), **(extra or {})}, "sender": sender,
+            "delivery": delivery, "status": status, "conversation_id": conversation_id,
+            "in_reply_to": in_reply_to, "needs_agent": needs_agent,
+            "created_at": utcnow()}).scalar_one())
 
     def recent(self, openid: str, limit: int = 20) -> list[Message]:
         with self.sessions() as session:
@@ -269,9 +253,36 @@ class MessageLog:
         return value.astimezone(UTC) if value else None
 
 
-def _insert(session: Session, table: Any = None) -> Any:
-    """INSERT … ON CONFLICT for the session's backend (SQLite or PostgreSQL)."""
-    target = Message.__table__ if table is None else table
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(target)
-    return sqlite.insert(target)
+# The statements every push runs are built once: building one per call (values,
+# coercions, a fresh cache key) costs several times what executing it does. Values
+# come as parameters; the columns set are those the parameters name.
+_MESSAGES = Message.__table__
+_RESIDENTS = Resident.__table__
+_OUTBOUND = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_SETTLE = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("held_id"),
+                                  _MESSAGES.c.claim == bindparam("held_by"))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _dialect_insert(dialect: str, table: Any) -> Any:
+    """INSERT … ON CONFLICT for the backend (SQLite or PostgreSQL)."""
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+@functools.cache
+def _new_push(dialect: str) -> Any:
+    """Store a push unless its dedupe key is stored already; returns the new id."""
+    return _dialect_insert(dialect, _MESSAGES).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]).returning(_MESSAGES.c.id)
+
+
+@functools.cache
+def _resident_upsert(dialect: str, changes: tuple[str, ...]) -> Any:
+    """One statement, safe when two first pushes of a resident race: a known resident
+    gets the `changes` columns from the row offered."""
+    statement = _dialect_insert(dialect, _RESIDENTS)
+    return statement.on_conflict_do_update(
+        index_elements=["openid"], set_={name: statement.excluded[name] for name in changes})

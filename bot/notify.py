@@ -39,20 +39,19 @@ class Notifier:
         reply = Reply("text", text)
         with transaction(self.sessions) as session:
             if self.within_window(openid):
-                message = self.messages.add_outbound(session, openid, reply, "custom",
-                                                     "queued", sender=sender)
+                message_id = self.messages.add_outbound(session, openid, reply, "custom",
+                                                        "queued", sender=sender)
                 self.outbox.enqueue(session, openid, "custom", custom_payload(reply, openid),
-                                    message.id)
+                                    message_id)
                 return "custom"
             if template:
-                message = self.messages.add_outbound(session, openid, reply, "template",
-                                                     "queued", sender=sender)
+                message_id = self.messages.add_outbound(session, openid, reply, "template",
+                                                        "queued", sender=sender)
                 payload = {"touser": openid, "template_id": template, "data": data or {
                     "first": {"value": text}}}
-                self.outbox.enqueue(session, openid, "template", payload, message.id)
+                self.outbox.enqueue(session, openid, "template", payload, message_id)
                 return "template"
-            message = self.messages.add_outbound(session, openid, reply, "none",
-                                                 "undeliverable", sender=sender)
-            message.needs_agent = True
+            self.messages.add_outbound(session, openid, reply, "none", "undeliverable",
+                                       sender=sender, needs_agent=True)
             log.info("notice to %s not sent: outside the 48-hour window, no template", openid)
             return "undeliverable"

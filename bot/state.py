@@ -7,15 +7,24 @@ flushed or restarted Redis loses nothing: the next load rebuilds from the row.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction, utcnow
 from core.models import Conversation, Resident
+
+log = logging.getLogger(__name__)
+
+# Built once: a push writes its conversation's state every turn.
+_CONVERSATIONS = Conversation.__table__
+_UPDATE_OPEN = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("open_id"),
+                                            _CONVERSATIONS.c.closed_at.is_(None))
+_INSERT = insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id)
 
 OWNERS = ("bot", "waiting", "agent")
 
@@ -74,26 +83,42 @@ class StateStore:
     def save(self, state: ConversationState) -> ConversationState:
         """Write through: database row first (durable), then the Redis copy."""
         with transaction(self.sessions) as session:
-            row = self._row(session, state)
-            row.owner = state.owner
-            row.agent_id = state.agent_id
-            row.state = {"active_loop": state.active_loop, "slots": state.slots}
-            row.last_message_at = utcnow()
-            session.flush()
-            state.conversation_id = row.id
-        self.redis.set(self.key(state.openid), json.dumps(asdict(state), ensure_ascii=False),
-                       ex=self.ttl)
+            if state.conversation_id is None and session.get(Resident, state.openid) is None:
+                session.add(Resident(openid=state.openid))  # a push stores it; a console may not
+                session.flush()
+            self.persist(session, state)
+        self.cache(state)
         return state
 
-    def _row(self, session: Session, state: ConversationState) -> Conversation:
-        row = session.get(Conversation, state.conversation_id) if state.conversation_id else None
-        if row is None or row.closed_at is not None:
-            if session.get(Resident, state.openid) is None:
-                session.add(Resident(openid=state.openid))
-                session.flush()
-            row = Conversation(openid=state.openid, owner=state.owner)
-            session.add(row)
-        return row
+    def persist(self, session: Session, state: ConversationState) -> int:
+        """Write the state on its open conversation row (a new row when there is none or
+        it was closed) in the caller's transaction; returns the conversation's id. The
+        resident's row must exist (a push stores it first). The caller holds the
+        conversation's turn lock and calls `cache` after commit."""
+        values = {"owner": state.owner, "agent_id": state.agent_id,
+                  "state": {"active_loop": state.active_loop, "slots": state.slots},
+                  "last_message_at": utcnow()}
+        if state.conversation_id is not None:
+            updated = session.execute(_UPDATE_OPEN, {**values, "open_id": state.conversation_id})
+            if updated.rowcount == 1:  # type: ignore[attr-defined]
+                return state.conversation_id
+        state.conversation_id = int(session.execute(
+            _INSERT, {**values, "openid": state.openid}).scalar_one())
+        return state.conversation_id
+
+    def cache(self, state: ConversationState) -> None:
+        """The Redis working copy, after the row is committed. If Redis refuses it, the
+        old copy must not survive: the next load then reads the row."""
+        key = self.key(state.openid)
+        try:
+            self.redis.set(key, json.dumps(asdict(state), ensure_ascii=False), ex=self.ttl)
+            return
+        except redis.RedisError:
+            log.warning("conversation state of a resident not cached in Redis")
+        try:
+            self.redis.delete(key)
+        except redis.RedisError:
+            log.warning("stale conversation state left in Redis until it expires")
 
     def close(self, openid: str) -> None:
         """End the conversation; the resident's next message starts fresh with the bot."""

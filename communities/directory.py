@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import HandoffConfig, ServiceConfig
-from core.db import transaction
+from core.db import reading, transaction
 from core.models import Community
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -97,30 +100,58 @@ def _check_hours(value: str, key: str) -> str:
     return value
 
 
+# Communities change rarely (an admin's edit) and a push reads them several times
+# (whose turn, which name was mentioned, which texts): readers share one snapshot per
+# database. A write through this class replaces it at once in this process; other
+# processes (a CLI, the other web workers) see the change within this many seconds.
+SNAPSHOT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    rows: tuple[CommunityInfo, ...]
+    taken_at: float
+
+
+_snapshots: weakref.WeakKeyDictionary[sessionmaker[Session], _Snapshot] = \
+    weakref.WeakKeyDictionary()
+_snapshots_lock = threading.Lock()
+
+
 class Communities:
     """Reads and writes communities; every reader gets CommunityInfo copies."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
+    def _all(self) -> tuple[CommunityInfo, ...]:
+        """Every community, from the shared snapshot (read again once it is stale)."""
+        snapshot = _snapshots.get(self.sessions)
+        if snapshot is not None and time.monotonic() - snapshot.taken_at < SNAPSHOT_SECONDS:
+            return snapshot.rows
+        taken_at = time.monotonic()
+        with reading(self.sessions) as session:
+            rows = tuple(CommunityInfo.of(row) for row in
+                         session.scalars(select(Community).order_by(Community.id)))
+        with _snapshots_lock:
+            _snapshots[self.sessions] = _Snapshot(rows, taken_at)
+        return rows
+
+    def _changed(self) -> None:
+        """A write through this process: the next reader reads the table again."""
+        with _snapshots_lock:
+            _snapshots.pop(self.sessions, None)
+
     def list(self, active_only: bool = False) -> list[CommunityInfo]:
-        query = select(Community).order_by(Community.id)
-        if active_only:
-            query = query.where(Community.active.is_(True))
-        with self.sessions() as session:
-            return [CommunityInfo.of(row) for row in session.scalars(query)]
+        return [c for c in self._all() if c.active or not active_only]
 
     def get(self, community_id: int | None) -> CommunityInfo | None:
         if community_id is None:
             return None
-        with self.sessions() as session:
-            row = session.get(Community, community_id)
-            return CommunityInfo.of(row) if row is not None else None
+        return next((c for c in self._all() if c.id == community_id), None)
 
     def by_code(self, code: str) -> CommunityInfo | None:
-        with self.sessions() as session:
-            row = session.scalars(select(Community).where(Community.code == code)).first()
-            return CommunityInfo.of(row) if row is not None else None
+        return next((c for c in self._all() if c.code == code), None)
 
     def require(self, code: str) -> CommunityInfo:
         """The community with this code, or a CommunityError naming the known codes."""
@@ -155,9 +186,12 @@ class Communities:
             with transaction(self.sessions) as session:
                 session.add(row)
                 session.flush()
-                return CommunityInfo.of(row)
+                created = CommunityInfo.of(row)
         except IntegrityError:
             raise CommunityError(f"community {code} already exists") from None
+        finally:
+            self._changed()
+        return created
 
     def ensure_first(self, service: ServiceConfig, handoff: HandoffConfig) -> CommunityInfo:
         """A fresh install gets its first community from the configured defaults."""
@@ -194,7 +228,9 @@ class Communities:
                 setattr(row, key, list(value) if key in ("aliases", "duty_departments")
                         else value)
             session.flush()
-            return CommunityInfo.of(row)
+            updated = CommunityInfo.of(row)
+        self._changed()
+        return updated
 
     def mentioned(self, text: str) -> CommunityInfo | None:
         """The one community whose name or alias the text contains (None if none or two)."""

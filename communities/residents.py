@@ -8,12 +8,19 @@ only one community there is nothing to ask.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from communities.directory import Communities, CommunityInfo
-from core.db import transaction, utcnow
+from core.db import reading, transaction, utcnow
 from core.models import Resident, RoomBinding
+
+_WHEREABOUTS = union_all(  # built once: it runs for every push
+    select(RoomBinding.community_id, RoomBinding.id.label("n"), literal(0).label("kind"))
+    .where(RoomBinding.openid == bindparam("openid")),
+    select(Resident.community_id, literal(0).label("n"), literal(1).label("kind"))
+    .where(Resident.openid == bindparam("openid")),
+).order_by("kind", "n")
 
 
 class ResidentCommunities:
@@ -25,23 +32,26 @@ class ResidentCommunities:
 
     def home_ids(self, openid: str) -> list[int]:
         """Communities of the resident's bound homes, first bound first, each once."""
-        with self.sessions() as session:
-            ids = session.scalars(select(RoomBinding.community_id).where(
-                RoomBinding.openid == openid).order_by(RoomBinding.id)).all()
-        return list(dict.fromkeys(ids))
+        return self.whereabouts(openid)[0]
 
     def remembered_id(self, openid: str) -> int | None:
-        with self.sessions() as session:
-            return session.scalar(select(Resident.community_id).where(
-                Resident.openid == openid))
+        return self.whereabouts(openid)[1]
+
+    def whereabouts(self, openid: str) -> tuple[list[int], int | None]:
+        """(the homes' communities, first bound first; the one remembered), in one query:
+        it runs for every push."""
+        with reading(self.sessions) as session:
+            rows = session.execute(_WHEREABOUTS, {"openid": openid}).all()
+        ids = [row[0] for row in rows if row[2] == 0]
+        remembered = next((row[0] for row in rows if row[2] == 1), None)
+        return list(dict.fromkeys(ids)), remembered
 
     def resolve(self, openid: str, remember: bool = False) -> CommunityInfo | None:
         """The resident's community now, or None when it must be asked; `remember`
         keeps a home's community on the resident row (what per-community KPIs count by).
         The only community of a one-community install is not remembered: when a second
         one is added, an unbound resident is asked."""
-        homes = self.home_ids(openid)
-        chosen = self.remembered_id(openid)
+        homes, chosen = self.whereabouts(openid)
         found: CommunityInfo | None
         if homes:
             found = self.directory.get(chosen if chosen in homes else homes[0])

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, DateTime, Engine, create_engine, event, text
+from sqlalchemy import JSON, DateTime, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -23,6 +23,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def utcnow() -> datetime:
     """Timezone-aware now; stored as UTC on every backend."""
     return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """A time read back naive (SQLite drops the zone, e.g. from max()) as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -75,11 +80,9 @@ def limit_statements(session: Session, seconds: float) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     millis = str(max(int(seconds * 1000), 50))
-    session.execute(
-        text("SELECT set_config('statement_timeout', :ms, true), "
-             "set_config('lock_timeout', :ms, true)"),
-        {"ms": millis},
-    )
+    session.connection().exec_driver_sql(  # the driver's own SQL: twice a push
+        "SELECT set_config('statement_timeout', %(ms)s, true), "
+        "set_config('lock_timeout', %(ms)s, true)", {"ms": millis})
 # A pooled connection used less than this long ago is trusted without a ping. SQLAlchemy's
 # pool_pre_ping pings on every checkout: a round trip per transaction, a fifth of a push's
 # time under load. Connections left idle (through a database restart, a firewall's idle
@@ -102,6 +105,7 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: object) -> None:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        dbapi_connection.rollback()  # the ping opened a transaction; a reader sets autocommit
     except Exception:
         # The pool drops this connection and checks out (or opens) another.
         raise DisconnectionError("pooled connection is gone") from None
@@ -123,6 +127,17 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with factory() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads only, in autocommit: no BEGIN and ROLLBACK around them.
+
+    Each statement sees what is committed when it runs; when several reads must agree
+    with each other, or anything is written, use `transaction` instead."""
+    with factory() as session:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
 
 

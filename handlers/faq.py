@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from communities import context
 from handlers.base import BaseAction, decision_of, route_args
-from handlers.outcomes import OfferFaqMenu
+from handlers.outcomes import OfferFaqMenu, WriteWithOutcome
 from knowledge_base.overrides import CommunityKnowledge
 from knowledge_base.repository import Faq
 from knowledge_loop.welcome import WelcomeCards
@@ -33,8 +33,7 @@ class FaqAction(BaseAction):
         # No entry of ours answers, but another body handles it: say where to go.
         referral = None if chosen or not decision else decision.referral
         if faq_id and self.answer(dispatcher, faq_id):
-            self.ask_feedback(dispatcher, tracker, faq_id)
-            return [SlotSet("fallback_count", 0)]
+            return [SlotSet("fallback_count", 0), self.ask_feedback(dispatcher, tracker, faq_id)]
         if referral and self.answer(dispatcher, referral):
             return [SlotSet("fallback_count", 0)]
         nlu = self.deps.config.nlu
@@ -68,12 +67,15 @@ class FaqAction(BaseAction):
         return True
 
     def ask_feedback(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     faq_id: str) -> None:
-        """Log the answer; now and then ask whether it helped (knowledge_loop.feedback)."""
+                     faq_id: str) -> WriteWithOutcome:
+        """Now and then ask whether the answer helped (knowledge_loop.feedback); the
+        answer's log line is written with the turn's outcome."""
         question = str((tracker.latest_message or {}).get("text") or "")
-        if self.deps.feedback.answered(tracker.sender_id, faq_id, question,
-                                       context.current_id()):
+        ask, write = self.deps.feedback.answer_log(tracker.sender_id, faq_id, question,
+                                                   context.current_id())
+        if ask:
             self.say(dispatcher, "feedback_prompt")
+        return WriteWithOutcome(write)
 
     def offer_menu(self, dispatcher: CollectingDispatcher, faq_ids: list[str],
                    intro: str = "faq_menu_intro") -> list[Any]:

@@ -8,8 +8,11 @@ control travels in a slot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,18 @@ class NotifyStaff:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Outcome = HandOver | CancelHandover | FlagForAgent | OfferFaqMenu | AskRating | NotifyStaff
-OUTCOME_TYPES = (HandOver, CancelHandover, FlagForAgent, OfferFaqMenu, AskRating, NotifyStaff)
+@dataclass(frozen=True)
+class WriteWithOutcome:
+    """A record the turn keeps (an FAQ answer's log line), written in the transaction
+    that stores the turn's replies and state: never without them, never twice."""
+
+    write: Callable[[Session], None]
+
+
+Outcome = (HandOver | CancelHandover | FlagForAgent | OfferFaqMenu | AskRating | NotifyStaff
+           | WriteWithOutcome)
+OUTCOME_TYPES = (HandOver, CancelHandover, FlagForAgent, OfferFaqMenu, AskRating, NotifyStaff,
+                 WriteWithOutcome)
 
 
 def split(events: list[Any]) -> tuple[list[dict[str, Any]], list[Outcome]]:

@@ -9,16 +9,24 @@ to another community only.
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
+import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import transaction, utcnow
+from core.db import reading, transaction, utcnow
 from core.models import Community, FaqEntry, FaqOverride
-from knowledge_base.repository import Faq, FaqRepository
+from knowledge_base.repository import Faq, FaqRepository, local_generation, note_bulk_write
+
+# A topic's entry and overrides are read for nearly every answer: they are kept per
+# topic for this long. An edit made in this process is seen at once (the local write
+# generation changes); one made in another process within this many seconds.
+TOPIC_SECONDS = 2.0
 
 
 class OverrideError(ValueError):
@@ -47,6 +55,48 @@ class Override:
                    updated_by=row.updated_by)
 
 
+@dataclass(frozen=True)
+class _Topic:
+    """One topic as last read: the company entry and every community's override."""
+
+    entry: Faq | None
+    overrides: dict[int, Override] = field(default_factory=dict)
+    read_at: float = 0.0
+
+
+@dataclass
+class _Topics:
+    generation: int
+    by_id: dict[str, _Topic] = field(default_factory=dict)
+
+
+_topics: weakref.WeakKeyDictionary[sessionmaker[Session], _Topics] = \
+    weakref.WeakKeyDictionary()
+_topics_lock = threading.Lock()
+
+
+def _topic(sessions: sessionmaker[Session], faq_id: str) -> _Topic:
+    """The topic from the shared cache, read again when stale or after a local edit."""
+    generation = local_generation()
+    with _topics_lock:
+        cache = _topics.get(sessions)
+        if cache is None or cache.generation != generation:
+            cache = _topics[sessions] = _Topics(generation)
+        found = cache.by_id.get(faq_id)
+    if found is not None and time.monotonic() - found.read_at < TOPIC_SECONDS:
+        return found
+    read_at = time.monotonic()
+    with reading(sessions) as session:
+        row = session.get(FaqEntry, faq_id)
+        entry = Faq.from_row(row) if row is not None else None
+        overrides = {o.community_id: Override.of(o) for o in session.scalars(
+            select(FaqOverride).where(FaqOverride.faq_id == faq_id))} if entry else {}
+    topic = _Topic(entry, overrides, read_at)
+    with _topics_lock:
+        cache.by_id[faq_id] = topic
+    return topic
+
+
 class CommunityKnowledge:
     """Resolves entries for a community and keeps its overrides."""
 
@@ -56,12 +106,13 @@ class CommunityKnowledge:
 
     def resolve(self, faq_id: str, community_id: int | None) -> Faq | None:
         """What a resident of this community reads for the topic (None: nothing to say)."""
-        entry = self._entries.get(faq_id)
+        topic = _topic(self._sessions, faq_id)
+        entry = topic.entry
         if entry is None or not entry.enabled or not entry.valid_at(utcnow()):
             return None  # off, or outside its validity dates
         if entry.community_id is not None and entry.community_id != community_id:
             return None  # a topic of another community only
-        override = self.override(faq_id, community_id) if community_id is not None else None
+        override = topic.overrides.get(community_id) if community_id is not None else None
         if override is None or not override.enabled:
             return entry
         return dataclasses.replace(entry, answer=override.answer,
@@ -71,16 +122,14 @@ class CommunityKnowledge:
 
     def varies(self, faq_id: str) -> bool:
         """Does the answer depend on the community (an override, or one community's own)?"""
-        with self._sessions() as session:
-            entry = session.get(FaqEntry, faq_id)
-            if entry is not None and entry.community_id is not None:
-                return True
-            return session.scalar(select(FaqOverride.faq_id).where(
-                FaqOverride.faq_id == faq_id, FaqOverride.enabled.is_(True)).limit(1)) is not None
+        topic = _topic(self._sessions, faq_id)
+        if topic.entry is not None and topic.entry.community_id is not None:
+            return True
+        return any(o.enabled for o in topic.overrides.values())
 
     def belongs_elsewhere(self, faq_id: str, community_id: int | None) -> bool:
         """True when the topic exists but only for another community."""
-        entry = self._entries.get(faq_id)
+        entry = _topic(self._sessions, faq_id).entry
         return bool(entry and entry.community_id is not None
                     and entry.community_id != community_id)
 
@@ -114,7 +163,9 @@ class CommunityKnowledge:
             row.version = (row.version or 0) + 1
             row.updated_at, row.updated_by = utcnow(), updated_by
             session.flush()
-            return Override.of(row)
+            saved = Override.of(row)
+        note_bulk_write()  # readers in this process see the new answer at once
+        return saved
 
     def community_names(self) -> list[str]:
         """Names and aliases of every active community, for the NLU to treat as places

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import KnowledgeConfig
-from core.db import transaction, utcnow
+from core.db import reading, transaction, utcnow
 from core.models import Message
 from core.models.knowledge_loop import AnswerFeedback
 
@@ -27,6 +28,15 @@ REASON_LABELS = {"helpful": "有帮助", "not_solved": "没有解决问题", "of
                  "outdated": "信息有误或过时"}
 _REPLY = re.compile(r"^\s*([1-4１-４])\s*[。.!！]?\s*$")
 _WORDS = {"有帮助": 1, "有用": 1, "没帮助": 2, "没用": 2, "没有帮助": 2, "答非所问": 3}
+
+
+# Built once: an FAQ answer runs these (statement building costs more than running).
+_FEEDBACK = AnswerFeedback.__table__
+_LOG_ANSWER = insert(_FEEDBACK)
+_ANSWERS_TO = select(func.count()).select_from(_FEEDBACK).where(
+    _FEEDBACK.c.openid == bindparam("openid"))
+_ASKED_SINCE = _ANSWERS_TO.where(_FEEDBACK.c.asked.is_(True),
+                                 _FEEDBACK.c.asked_at >= bindparam("since"))
 
 
 @dataclass(frozen=True)
@@ -58,26 +68,34 @@ class FeedbackStore:
 
     def answered(self, openid: str, faq_id: str, question: str,
                  community_id: int | None = None) -> bool:
-        """Log one FAQ answer; True when the resident should be asked about it now."""
+        """Log one FAQ answer now; True when the resident should be asked about it."""
+        ask, write = self.answer_log(openid, faq_id, question, community_id)
         with transaction(self.sessions) as session:
-            ask = self._due(session, openid)
-            session.add(AnswerFeedback(openid=openid, faq_id=faq_id, question=question[:500],
-                                       community_id=community_id, asked=ask))
+            write(session)
         return ask
+
+    def answer_log(self, openid: str, faq_id: str, question: str,
+                   community_id: int | None = None) -> tuple[bool, Callable[[Session], None]]:
+        """Whether to ask now, and the write that logs the answer: a turn commits it
+        with its outcome, so an FAQ answer costs no transaction of its own."""
+        with reading(self.sessions) as session:
+            ask = self._due(session, openid)
+
+        def write(session: Session) -> None:
+            session.execute(_LOG_ANSWER, {"openid": openid, "faq_id": faq_id,
+                                          "question": question[:500],
+                                          "community_id": community_id, "asked": ask})
+        return ask, write
 
     def _due(self, session: Session, openid: str) -> bool:
         mode = self.config.feedback_mode
         if mode == "off":
             return False
-        mine = select(func.count()).select_from(AnswerFeedback).where(
-            AnswerFeedback.openid == openid)
         if mode == "every_nth":
             every = max(self.config.feedback_every_nth, 1)
-            return int(session.scalar(mine) or 0) % every == every - 1
+            return int(session.scalar(_ANSWERS_TO, {"openid": openid}) or 0) % every == every - 1
         since = utcnow() - timedelta(hours=self.config.feedback_conversation_hours)
-        asked = session.scalar(mine.where(AnswerFeedback.asked.is_(True),
-                                          AnswerFeedback.asked_at >= since))
-        return not asked
+        return not session.scalar(_ASKED_SINCE, {"openid": openid, "since": since})
 
     def pending(self, openid: str) -> int | None:
         """The id of the open feedback question put to this resident, if still fresh."""

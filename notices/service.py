@@ -151,9 +151,10 @@ class NoticeService:
             slot = self._first_free_slot(session)
             for openid in recipients:
                 reply = Reply("text", f"【{notice.title}】{notice.body}")
-                message = MessageLog.add_outbound(session, openid, reply, "template", "queued")
+                message_id = MessageLog.add_outbound(session, openid, reply, "template",
+                                                     "queued")
                 item = self.outbox.enqueue(session, openid, "template",
-                                           self.payload(notice, openid), message.id,
+                                           self.payload(notice, openid), message_id,
                                            key=f"notice:{notice_id}:{openid}")
                 item.next_attempt_at = slot
                 slot += gap

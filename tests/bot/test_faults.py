@@ -449,10 +449,10 @@ def test_worker_killed_mid_send_is_not_sent_again(fault_config: Config, fault_db
     try:
         with transaction(services.sessions) as session:
             for n in range(3):
-                message = services.messages.add_outbound(
+                message_id = services.messages.add_outbound(
                     session, f"o_w_{n}", _reply(f"工单进度{n}"), "custom", "queued")
                 services.outbox.enqueue(session, f"o_w_{n}", "custom",
-                                        custom_text(f"o_w_{n}", f"工单进度{n}"), message.id,
+                                        custom_text(f"o_w_{n}", f"工单进度{n}"), message_id,
                                         key=f"test:{n}")
         fake_wechat.accept_then_hang(1, 30)
         worker = _start_worker(fault_config, tmp_path)

@@ -255,10 +255,10 @@ def test_resident_who_wrote_once_is_acknowledged_by_the_worker(
     pusher.text(OPENID, "转人工")
     services.handover.take_over(OPENID, AGENT_ID)
     assert pusher.text(OPENID, "楼下一直在滴水，麻烦快点").replies == []
-    assert services.silence.tick() == 0  # not silent long enough yet
+    assert services.silence.run_once() == 0  # not silent long enough yet
     time.sleep(1.1)
-    assert services.silence.tick() == 1
-    assert services.silence.tick() == 0  # once per silence period
+    assert services.silence.run_once() == 1
+    assert services.silence.run_once() == 0  # once per silence period
     with services.sessions() as session:
         acks = session.scalars(select(Message).where(
             Message.openid == OPENID, Message.direction == "out",
@@ -276,7 +276,7 @@ def test_an_answered_resident_is_not_acknowledged(pusher: Any, services: Any) ->
         MessageLog.add_outbound(session, OPENID, Reply("text", "您好，我在，请讲"), "custom",
                                 "queued", sender="agent")
     time.sleep(1.1)
-    assert services.silence.tick() == 0
+    assert services.silence.run_once() == 0
 
 
 def test_emergency_still_answered_while_an_agent_owns(pusher: Any, services: Any) -> None:
