@@ -230,12 +230,36 @@ class WuyeServer(BaseApplication):
         try:
             _services = build_services(self.config, migrate=False)
             app = create_app(self.config, services=_services, background=False)
+            _read_turn_data()
             _release_connections(_services)
         finally:
             gc.freeze()
             gc.enable()
         log.info("services built in %.2f s; forking the workers", time.monotonic() - started)
         return app
+
+
+def _read_turn_data() -> None:
+    """Data files a turn reads on first use (the menu's commands, the angry words): read
+    once here, so no worker's first push waits for them."""
+    from bot.menu import menu_table
+    from handlers.phrases import phrases
+
+    menu_table()
+    phrases("angry")
+
+
+def _open_connections(services: Any, count: int = 4) -> None:
+    """A worker's first connections before it accepts (a first push would otherwise open
+    several while WeChat waits). A store that is down only makes /readyz say so."""
+    try:
+        connections = [services.db.connect() for _ in range(count)]
+        for connection in connections:
+            connection.close()  # back to the pool, open
+        services.redis.ping()
+    except Exception as exc:  # the worker still starts; /readyz reports the store
+        log.warning("worker %d could not connect at start: %s", os.getpid(),
+                    type(exc).__name__)
 
 
 def _release_connections(services: Any) -> None:
@@ -253,3 +277,4 @@ def _post_fork(_server: Any, _worker: Any) -> None:
     if _services is not None and not _services.config.server.demo:
         _services.db.dispose(close=False)  # belt and braces: drop anything inherited
         start_background(_services)
+        _open_connections(_services)
