@@ -13,6 +13,7 @@ fork) and starts its own threads.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import logging
@@ -253,9 +254,9 @@ def _open_connections(services: Any, count: int = 4) -> None:
     """A worker's first connections before it accepts (a first push would otherwise open
     several while WeChat waits). A store that is down only makes /readyz say so."""
     try:
-        connections = [services.db.connect() for _ in range(count)]
-        for connection in connections:
-            connection.close()  # back to the pool, open
+        with contextlib.ExitStack() as opened:  # all back to the pool, still open
+            for _ in range(count):
+                opened.enter_context(services.db.connect())
         services.redis.ping()
     except Exception as exc:  # the worker still starts; /readyz reports the store
         log.warning("worker %d could not connect at start: %s", os.getpid(),
