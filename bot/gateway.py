@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -296,7 +296,7 @@ class Gateway:
             except RuntimeError:
                 self.finish(turn)  # shutting down: the sweeper redoes the turn after the lease
             return SUCCESS
-        self._finish_soon(turn)  # the reply goes back now, whatever Redis does
+        self._finish_by(turn, push.deadline - OUTCOME_SECONDS / 2)
         if passive is None:
             return SUCCESS
         return passive_xml(passive, push.inbound.openid, push.inbound.account)
@@ -390,12 +390,24 @@ class Gateway:
             if turn.hold is not None:
                 turn.hold.release()
 
-    def _finish_soon(self, turn: Turn) -> None:
-        """`finish` off the request thread: a slow Redis must not hold back the reply."""
+    def _finish_soon(self, turn: Turn) -> Future[None] | None:
+        """`finish` on its own thread."""
         try:
-            self.finisher.submit(self.finish, turn)
+            return self.finisher.submit(self.finish, turn)
         except RuntimeError:  # shutting down
             self.finish(turn)
+            return None
+
+    def _finish_by(self, turn: Turn, deadline: float) -> None:
+        """`finish` before the reply goes back (whoever reads the state next sees this
+        turn's), but never past `deadline`: a hung Redis must not hold back the reply."""
+        finishing = self._finish_soon(turn)
+        if finishing is None:
+            return
+        try:
+            finishing.result(timeout=max(deadline - time.monotonic(), 0.0))
+        except Exception:  # still finishing (Redis slow or away): it goes on without us
+            log.warning("conversation state of a push is cached after its reply")
 
     def write_outcome(self, inbound: Inbound, claim: Claim, turn: Turn,
                       deadline: float | None) -> Reply | None:
