@@ -387,9 +387,9 @@ class Gateway:
         conversation's next turn and every reader see it; the turn lock's release; the
         reply kept for a concurrent retry of the push."""
         pipe = self.redis.pipeline(transaction=False)
-        cached = turn.committed and turn.state is not None
-        if cached:
-            self.engine.states.cache_in(pipe, turn.state)  # type: ignore[arg-type]
+        state = turn.state if turn.committed else None
+        if state is not None:
+            self.engine.states.cache_in(pipe, state)
         if turn.hold is not None:
             turn.hold.release_in(pipe)
         if remember is not None:
@@ -400,8 +400,8 @@ class Gateway:
             pipe.execute()
         except RedisError:
             log.warning("state, turn lock or reply of a push not written to Redis")
-            if cached:  # the old copy must not outlive this state: the next load reads the row
-                self._forget_state_soon(turn.state)  # type: ignore[arg-type]
+            if state is not None:  # the old copy must not outlive it: the next load reads the row
+                self._forget_state_soon(state)
 
     def _forget_state_soon(self, state: ConversationState) -> None:
         def forget() -> None:
