@@ -134,9 +134,6 @@ class Gateway:
         self.lease = timedelta(seconds=config.processing_lease_seconds)
         self.retry_after = min(RETRY_AFTER, self.lease)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dialogue")
-        # Its own threads: a turn waiting in `pool` for a conversation's lock must never
-        # queue ahead of the finish that releases it.
-        self.finisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="turn-finish")
         self.stopping = threading.Event()
 
     # -- the request path -------------------------------------------------------------------
@@ -155,9 +152,7 @@ class Gateway:
         if claim is None:  # stored before; its holder or the sweeper answers it
             self._forget(mine)
             return SUCCESS
-        reply = self._answer(push, claim)
-        self._remember(key, reply)
-        return reply
+        return self._answer(push, claim, key)
 
     def _edge_checks(self, push: Push, key: str) -> tuple[bool, bool]:
         """One Redis round trip: replay check, rate count, dedupe claim."""
@@ -254,11 +249,14 @@ class Gateway:
         except RedisError:
             pass  # it expires within seconds anyway
 
-    def _answer(self, push: Push, claim: Claim) -> str:
+    def _answer(self, push: Push, claim: Claim, key: str) -> str:
+        """Run the turn in the pool, wait for it within the budget, write its outcome;
+        the reply is kept in Redis for a concurrent retry of the same push."""
         handoff = _Handoff()
         try:
             self.pool.submit(self._run_for_request, push.inbound, claim, handoff)
         except RuntimeError:  # shutting down: the sweeper processes it after the lease
+            self._remember(key, SUCCESS)
             return SUCCESS
         wait = push.remaining() - OUTCOME_SECONDS
         if not handoff.done.wait(max(wait, 0)):
@@ -266,9 +264,10 @@ class Gateway:
                 if not handoff.done.is_set():
                     handoff.abandoned = True  # the pool thread writes it to the outbox
                     log.warning("reply to message %s deferred to the outbox", claim.message_id)
+                    self._remember(key, SUCCESS)
                     return SUCCESS
         assert handoff.turn is not None
-        return self._settle_now(push, claim, handoff.turn)
+        return self._settle_now(push, claim, handoff.turn, key)
 
     def _run_for_request(self, inbound: Inbound, claim: Claim, handoff: _Handoff) -> None:
         turn = self.run_turn(inbound, claim)
@@ -279,15 +278,15 @@ class Gateway:
         if late:
             self._settle_late(inbound, claim, turn)
 
-    def _settle_now(self, push: Push, claim: Claim, turn: Turn) -> str:
+    def _settle_now(self, push: Push, claim: Claim, turn: Turn, key: str) -> str:
         if turn.transient:
             self._release(claim)
+            self._remember(key, SUCCESS)
             return SUCCESS
         try:
             passive = self.write_outcome(push.inbound, claim, turn, push.deadline)
         except LostClaim:
-            self._finish_soon(turn)
-            return SUCCESS
+            reply = SUCCESS
         except Exception as exc:
             log.warning("outcome of message %s not written in time (%s); retrying in the "
                         "background", claim.message_id, type(exc).__name__)
@@ -295,11 +294,13 @@ class Gateway:
                 self.pool.submit(self._settle_late, push.inbound, claim, turn)
             except RuntimeError:
                 self.finish(turn)  # shutting down: the sweeper redoes the turn after the lease
+            self._remember(key, SUCCESS)
             return SUCCESS
-        self._finish_soon(turn)  # the reply goes back now, whatever Redis does
-        if passive is None:
-            return SUCCESS
-        return passive_xml(passive, push.inbound.openid, push.inbound.account)
+        else:
+            reply = SUCCESS if passive is None else \
+                passive_xml(passive, push.inbound.openid, push.inbound.account)
+        self.finish(turn, remember=(key, reply))
+        return reply
 
     def _settle_late(self, inbound: Inbound, claim: Claim, turn: Turn) -> None:
         """Write a late outcome (outbox only), retrying while the database is away.
@@ -380,22 +381,38 @@ class Gateway:
         finally:
             self.finish(turn)
 
-    def finish(self, turn: Turn) -> None:
-        """After the outcome: the state's Redis copy (if the outcome committed), then the
-        turn lock, so the conversation's next turn loads this state."""
+    def finish(self, turn: Turn, remember: tuple[str, str] | None = None) -> None:
+        """After the outcome, in one Redis round trip (a hung Redis delays a reply by one
+        timeout, no more): the state's copy if the outcome committed, so the
+        conversation's next turn and every reader see it; the turn lock's release; the
+        reply kept for a concurrent retry of the push."""
+        pipe = self.redis.pipeline(transaction=False)
+        state = turn.state if turn.committed else None
+        if state is not None:
+            self.engine.states.cache_in(pipe, state)
+        if turn.hold is not None:
+            turn.hold.release_in(pipe)
+        if remember is not None:
+            pipe.set(remember[0], remember[1], ex=self.config.dedupe_ttl_seconds)
+        if not len(pipe):
+            return
         try:
-            if turn.committed and turn.state is not None:
-                self.engine.states.cache(turn.state)
-        finally:
-            if turn.hold is not None:
-                turn.hold.release()
+            pipe.execute()
+        except RedisError:
+            log.warning("state, turn lock or reply of a push not written to Redis")
+            if state is not None:  # the old copy must not outlive it: the next load reads the row
+                self._forget_state_soon(state)
 
-    def _finish_soon(self, turn: Turn) -> None:
-        """`finish` off the request thread: a slow Redis must not hold back the reply."""
+    def _forget_state_soon(self, state: ConversationState) -> None:
+        def forget() -> None:
+            try:
+                self.engine.states.forget_cache(state.openid)
+            except RedisError:
+                log.warning("stale conversation state left in Redis until it expires")
         try:
-            self.finisher.submit(self.finish, turn)
-        except RuntimeError:  # shutting down
-            self.finish(turn)
+            self.pool.submit(forget)
+        except RuntimeError:
+            pass
 
     def write_outcome(self, inbound: Inbound, claim: Claim, turn: Turn,
                       deadline: float | None) -> Reply | None:
@@ -439,7 +456,6 @@ class Gateway:
     def close(self) -> None:
         self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=False)
-        self.finisher.shutdown(wait=True, cancel_futures=False)
 
 
 def body_digest(body: bytes) -> str:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import redis
-from redis.exceptions import LockError, RedisError
-from redis.lock import Lock
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +39,7 @@ EVENTS_CHANNEL = "wuye:console:events"
 # One turn (a message through the engine, or an ownership change) per conversation at a time.
 TURN_LOCK_SECONDS = 30
 TURN_WAIT_SECONDS = 10
+TURN_RETRY_SECONDS = 0.02
 
 
 class HandoverError(Exception):
@@ -48,22 +50,35 @@ class HandoverError(Exception):
         self.code = code
 
 
-class TurnHold:
-    """A conversation's turn lock, held until `release` (from any thread): a push's turn
-    holds it from loading the state until its outcome, state included, is committed."""
+# Deletes the lock only if it still holds this turn's token (it may have expired and
+# been taken by another turn since).
+_RELEASE = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
+            "return redis.call('del', KEYS[1]) end return 0")
 
-    def __init__(self, lock: Lock | None) -> None:
-        self._lock = lock
+
+class TurnHold:
+    """A conversation's turn lock, held until released (from any thread): a push's turn
+    holds it from loading the state until its outcome, state included, is committed and
+    the state's Redis copy written (the release can share that round trip)."""
+
+    def __init__(self, redis_client: redis.Redis, key: str, token: str | None) -> None:
+        self._redis = redis_client
+        self._key = key
+        self._token = token  # None: going ahead without the lock
+
+    def release_in(self, pipe: Any) -> None:
+        """Queue the release into a pipeline the caller executes."""
+        token, self._token = self._token, None
+        if token is not None:
+            pipe.eval(_RELEASE, 1, self._key, token)
 
     def release(self) -> None:
         """Let the next turn or console change in; idempotent, never raises."""
-        lock, self._lock = self._lock, None
-        if lock is None:
+        token, self._token = self._token, None
+        if token is None:
             return
         try:
-            lock.release()
-        except LockError:
-            log.warning("conversation turn lock expired before release")
+            self._redis.eval(_RELEASE, 1, self._key, token)
         except RedisError:
             log.warning("conversation turn lock not released (Redis away); it expires")
 
@@ -91,12 +106,14 @@ class Handover:
         """Take the conversation's turn lock, so neither a turn nor a console change
         saves a state the other has just replaced. If the lock cannot be had in time
         the work goes ahead anyway: a reply matters more than the ordering."""
-        lock = self.redis.lock(f"wuye:turn:{openid}", timeout=TURN_LOCK_SECONDS,
-                               blocking_timeout=TURN_WAIT_SECONDS, thread_local=False)
-        if lock.acquire():
-            return TurnHold(lock)
-        log.warning("conversation turn lock busy; going ahead without it")
-        return TurnHold(None)
+        key, token = f"wuye:turn:{openid}", uuid.uuid4().hex
+        give_up = time.monotonic() + TURN_WAIT_SECONDS
+        while not self.redis.set(key, token, nx=True, ex=TURN_LOCK_SECONDS):
+            if time.monotonic() >= give_up:
+                log.warning("conversation turn lock busy; going ahead without it")
+                return TurnHold(self.redis, key, None)
+            time.sleep(TURN_RETRY_SECONDS)
+        return TurnHold(self.redis, key, token)
 
     # -- from the engine ------------------------------------------------------------
     def request(self, state: ConversationState, reason: str, message_id: int | None) -> None:

@@ -109,16 +109,22 @@ class StateStore:
     def cache(self, state: ConversationState) -> None:
         """The Redis working copy, after the row is committed. If Redis refuses it, the
         old copy must not survive: the next load then reads the row."""
-        key = self.key(state.openid)
         try:
-            self.redis.set(key, json.dumps(asdict(state), ensure_ascii=False), ex=self.ttl)
+            pipe = self.redis.pipeline(transaction=False)
+            self.cache_in(pipe, state)
+            pipe.execute()
             return
         except redis.RedisError:
             log.warning("conversation state of a resident not cached in Redis")
         try:
-            self.redis.delete(key)
+            self.forget_cache(state.openid)
         except redis.RedisError:
             log.warning("stale conversation state left in Redis until it expires")
+
+    def cache_in(self, pipe: Any, state: ConversationState) -> None:
+        """Queue the Redis working copy's write into a pipeline (after the row commits)."""
+        pipe.set(self.key(state.openid), json.dumps(asdict(state), ensure_ascii=False),
+                 ex=self.ttl)
 
     def close(self, openid: str) -> None:
         """End the conversation; the resident's next message starts fresh with the bot."""
