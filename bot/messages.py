@@ -59,13 +59,9 @@ class MessageLog:
         token = uuid.uuid4().hex
         now = utcnow()
         with transaction(self.sessions) as session:
-            if timeout is not None:
-                limit_statements(session, timeout)
-            self._upsert_resident(session, inbound, now)
-            message_id = session.scalar(
-                _new_push(_dialect(session)),
-                {**self._inbound_row(inbound, raw, now), "status": "processing",
-                 "claim": token, "lease_until": now + lease, "attempts": 1})
+            message_id = self._insert_push(session, inbound, raw, now, timeout, {
+                "status": "processing", "claim": token, "lease_until": now + lease,
+                "attempts": 1})
             if message_id is not None:
                 return Claim(message_id, token, inbound.openid)
             row = session.execute(
@@ -85,18 +81,23 @@ class MessageLog:
         """
         now = utcnow()
         with transaction(self.sessions) as session:
-            if timeout is not None:
-                limit_statements(session, timeout)
-            self._upsert_resident(session, inbound, now)
-            message_id = session.scalar(
-                _new_push(_dialect(session)),
-                {**self._inbound_row(inbound, raw, now), "status": "throttled",
-                 "needs_agent": True})
+            message_id = self._insert_push(session, inbound, raw, now, timeout,
+                                           {"status": "throttled", "needs_agent": True})
             if message_id is None:
                 return False
             self.add_outbound(session, inbound.openid, notice, "passive", "sent",
                               in_reply_to=message_id)
         return True
+
+    def _insert_push(self, session: Session, inbound: Inbound, raw: str, now: datetime,
+                     timeout: float | None, values: dict[str, Any]) -> int | None:
+        """The store's statements: its deadline, the resident's row, the push itself
+        with `values` (None when its dedupe key is stored already)."""
+        if timeout is not None:
+            limit_statements(session, timeout)
+        self._upsert_resident(session, inbound, now)
+        return session.scalar(_new_push(_dialect(session)),
+                              {**self._inbound_row(inbound, raw, now), **values})
 
     @staticmethod
     def _inbound_row(inbound: Inbound, raw: str, now: datetime) -> dict[str, Any]:
