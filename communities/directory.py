@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.cache import SharedReads
 from core.config import HandoffConfig, ServiceConfig
 from core.db import reading, transaction
 from core.models import Community
@@ -105,17 +103,7 @@ def _check_hours(value: str, key: str) -> str:
 # database. A write through this class replaces it at once in this process; other
 # processes (a CLI, the other web workers) see the change within this many seconds.
 SNAPSHOT_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    rows: tuple[CommunityInfo, ...]
-    taken_at: float
-
-
-_snapshots: weakref.WeakKeyDictionary[sessionmaker[Session], _Snapshot] = \
-    weakref.WeakKeyDictionary()
-_snapshots_lock = threading.Lock()
+_SNAPSHOT: SharedReads[None, tuple[CommunityInfo, ...]] = SharedReads(SNAPSHOT_SECONDS)
 
 
 class Communities:
@@ -126,21 +114,16 @@ class Communities:
 
     def _all(self) -> tuple[CommunityInfo, ...]:
         """Every community, from the shared snapshot (read again once it is stale)."""
-        snapshot = _snapshots.get(self.sessions)
-        if snapshot is not None and time.monotonic() - snapshot.taken_at < SNAPSHOT_SECONDS:
-            return snapshot.rows
-        taken_at = time.monotonic()
+        return _SNAPSHOT.get(self.sessions, None, self._read_all)
+
+    def _read_all(self) -> tuple[CommunityInfo, ...]:
         with reading(self.sessions) as session:
-            rows = tuple(CommunityInfo.of(row) for row in
+            return tuple(CommunityInfo.of(row) for row in
                          session.scalars(select(Community).order_by(Community.id)))
-        with _snapshots_lock:
-            _snapshots[self.sessions] = _Snapshot(rows, taken_at)
-        return rows
 
     def _changed(self) -> None:
         """A write through this process: the next reader reads the table again."""
-        with _snapshots_lock:
-            _snapshots.pop(self.sessions, None)
+        _SNAPSHOT.drop(self.sessions)
 
     def list(self, active_only: bool = False) -> list[CommunityInfo]:
         return [c for c in self._all() if c.active or not active_only]

@@ -9,9 +9,6 @@ to another community only.
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.cache import SharedReads
 from core.db import reading, transaction, utcnow
 from core.models import Community, FaqEntry, FaqOverride
 from knowledge_base.repository import Faq, FaqRepository, local_generation, note_bulk_write
@@ -61,40 +59,23 @@ class _Topic:
 
     entry: Faq | None
     overrides: dict[int, Override] = field(default_factory=dict)
-    read_at: float = 0.0
 
 
-@dataclass
-class _Topics:
-    generation: int
-    by_id: dict[str, _Topic] = field(default_factory=dict)
-
-
-_topics: weakref.WeakKeyDictionary[sessionmaker[Session], _Topics] = \
-    weakref.WeakKeyDictionary()
-_topics_lock = threading.Lock()
+_TOPICS: SharedReads[str, _Topic] = SharedReads(TOPIC_SECONDS, local_generation)
 
 
 def _topic(sessions: sessionmaker[Session], faq_id: str) -> _Topic:
     """The topic from the shared cache, read again when stale or after a local edit."""
-    generation = local_generation()
-    with _topics_lock:
-        cache = _topics.get(sessions)
-        if cache is None or cache.generation != generation:
-            cache = _topics[sessions] = _Topics(generation)
-        found = cache.by_id.get(faq_id)
-    if found is not None and time.monotonic() - found.read_at < TOPIC_SECONDS:
-        return found
-    read_at = time.monotonic()
+    return _TOPICS.get(sessions, faq_id, lambda: _read_topic(sessions, faq_id))
+
+
+def _read_topic(sessions: sessionmaker[Session], faq_id: str) -> _Topic:
     with reading(sessions) as session:
         row = session.get(FaqEntry, faq_id)
         entry = Faq.from_row(row) if row is not None else None
         overrides = {o.community_id: Override.of(o) for o in session.scalars(
             select(FaqOverride).where(FaqOverride.faq_id == faq_id))} if entry else {}
-    topic = _Topic(entry, overrides, read_at)
-    with _topics_lock:
-        cache.by_id[faq_id] = topic
-    return topic
+    return _Topic(entry, overrides)
 
 
 class CommunityKnowledge:
