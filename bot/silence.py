@@ -10,7 +10,6 @@ one acknowledgement through the outbox and one console reminder per silence peri
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from communities import context
 from communities.directory import CommunityInfo
 from core.db import aware, reading, utcnow
 from core.models import Conversation, Message
+from core.schedule import Every
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,13 @@ class SilenceWatch:
         self.notifier = notifier
         self.ack_text = ack_text
         self.community_of = community_of
-        self._next = 0.0
+        silence = self.handover.config.handoff.agent_silence_seconds
+        self.every = Every(min(silence / 10, CHECK_SECONDS))
 
     def tick(self) -> int:
         """Look if due (called from the worker loop every poll): a tenth of the silence
         period, at most every CHECK_SECONDS, is early enough to notice a silence."""
-        if time.monotonic() < self._next:
-            return 0
-        every = min(self.handover.config.handoff.agent_silence_seconds / 10, CHECK_SECONDS)
-        self._next = time.monotonic() + every
-        return self.run_once()
+        return self.run_once() if self.every.due() else 0
 
     def run_once(self, now: datetime | None = None) -> int:
         """Acknowledge every resident whose message an owning agent left unanswered too long."""

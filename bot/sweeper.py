@@ -11,13 +11,13 @@ answered by exactly one process.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from bot.gateway import Gateway
 from bot.inbound import InboundError, parse_inbound
 from bot.messages import MessageLog
 from core.metrics import SWEEPER_RECOVERIES
+from core.schedule import Every
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,11 @@ class Sweeper:
         self.gateway = gateway
         self.messages = messages
         self.lease = timedelta(seconds=lease_seconds)
-        self.every = every_seconds
-        self._next = 0.0
+        self.every = Every(every_seconds)
 
     def tick(self) -> int:
         """Sweep if due (called from the worker loop every poll); return pushes recovered."""
-        if time.monotonic() < self._next:
-            return 0
-        self._next = time.monotonic() + self.every
-        return self.run_once()
+        return self.run_once() if self.every.due() else 0
 
     def run_once(self) -> int:
         recovered = 0

@@ -34,9 +34,6 @@ class ResidentCommunities:
         """Communities of the resident's bound homes, first bound first, each once."""
         return self.whereabouts(openid)[0]
 
-    def remembered_id(self, openid: str) -> int | None:
-        return self.whereabouts(openid)[1]
-
     def whereabouts(self, openid: str) -> tuple[list[int], int | None]:
         """(the homes' communities, first bound first; the one remembered), in one query:
         it runs for every push."""

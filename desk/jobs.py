@@ -4,11 +4,11 @@ photos fetched into our storage, conversations queued for quality review."""
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from typing import Any
 
 from core.db import utcnow
+from core.schedule import Every
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,7 @@ class DeskJobs:
 
     def __init__(self, services: Any) -> None:
         self.services = services
-        self.every = services.config.desk.job_seconds
-        self._next = 0.0
+        self.every = Every(services.config.desk.job_seconds)
 
     def tick(self) -> dict[str, Any] | None:
-        if time.monotonic() < self._next:
-            return None
-        self._next = time.monotonic() + self.every
-        return run_once(self.services)
+        return run_once(self.services) if self.every.due() else None
