@@ -37,6 +37,17 @@ def live_server(app: Any) -> Iterator[str]:
         services.close()
 
 
+def new_page(browser: Any, **viewport: int) -> Any:
+    """A page in its own zh-CN context, 20 s for anything to appear (a loaded machine is
+    slow); `width` and `height` set the viewport (else Playwright's default)."""
+    options: dict[str, Any] = {"locale": "zh-CN"}
+    if viewport:
+        options["viewport"] = viewport
+    context = browser.new_context(**options)
+    context.set_default_timeout(20_000)
+    return context.new_page()
+
+
 @contextlib.contextmanager
 def launch_chromium() -> Iterator[Any]:
     """Debian's Chromium through Playwright; never a downloaded browser."""

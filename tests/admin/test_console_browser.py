@@ -18,7 +18,7 @@ import redis as redis_lib
 from admin.users import UserStore
 from tests.admin.conftest import PASSWORD
 from tests.conftest import make_config
-from tests.live import browser_marks, launch_chromium, live_server
+from tests.live import browser_marks, launch_chromium, live_server, new_page
 
 WEEKDAY_MORNING = "2026-11-18T10:00:00+08:00"
 
@@ -48,12 +48,6 @@ def browser(live_url: str) -> Iterator[Any]:
     """Closed before the server stops, so open event streams end cleanly."""
     with launch_chromium() as chromium:
         yield chromium
-
-
-def new_page(browser: Any) -> Any:
-    context = browser.new_context(locale="zh-CN")
-    context.set_default_timeout(20_000)
-    return context.new_page()
 
 
 def test_resident_asks_for_a_person_and_an_agent_answers_live(

@@ -14,7 +14,7 @@ import redis as redis_lib
 from admin.users import UserStore
 from tests.admin.conftest import PASSWORD
 from tests.conftest import make_config
-from tests.live import browser_marks, launch_chromium, live_server
+from tests.live import browser_marks, launch_chromium, live_server, new_page
 
 pytestmark = browser_marks
 
@@ -42,12 +42,6 @@ def live_url(tmp_path: Path, sqlite_url: str, redis_url: str, redis_client: redi
 def browser(live_url: str) -> Iterator[Any]:
     with launch_chromium() as chromium:
         yield chromium
-
-
-def new_page(browser: Any) -> Any:
-    context = browser.new_context(locale="zh-CN")
-    context.set_default_timeout(20_000)
-    return context.new_page()
 
 
 def ask(page: Any, persona: str, text: str) -> str:

@@ -16,7 +16,7 @@ from bot.wechat_api import custom_text
 from core.db import transaction
 from core.models import Message
 from tests.conftest import make_config
-from tests.live import browser_marks, launch_chromium, live_server
+from tests.live import browser_marks, launch_chromium, live_server, new_page
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat issues
 
@@ -59,12 +59,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture()
 def page(browser: Any, live_app: LiveApp) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN")
-    context.set_default_timeout(20_000)
-    page = context.new_page()
+    page = new_page(browser)
     page.goto(f"{live_app.url}/simulator")
     yield page
-    context.close()
+    page.context.close()
 
 
 def _openid(page: Any) -> str:

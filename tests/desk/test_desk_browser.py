@@ -18,7 +18,7 @@ from admin.users import UserStore
 from desk.staff import Staff
 from tests.conftest import make_config
 from tests.desk.conftest import PASSWORD
-from tests.live import browser_marks, launch_chromium, live_server
+from tests.live import browser_marks, launch_chromium, live_server, new_page
 
 pytestmark = browser_marks
 WEEKDAY_MORNING = "2026-11-18T10:00:00+08:00"
@@ -56,9 +56,7 @@ def browser(live_url: str) -> Iterator[Any]:
 
 
 def page_for(browser: Any, width: int = 1280, height: int = 900) -> Any:
-    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
-    context.set_default_timeout(20_000)
-    return context.new_page()
+    return new_page(browser, width=width, height=height)
 
 
 def sign_in(page: Any, url: str, username: str) -> None:
